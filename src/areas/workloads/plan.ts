@@ -1,0 +1,135 @@
+import type { KubeObject } from '../../cluster/types.js';
+import { refKey, refOf } from '../../cluster/types.js';
+import { PHASE, type Change, type Risk } from '../../engine/change.js';
+import { jsonEqual } from '../../engine/normalise.js';
+import type { Answers, Finding, Inspection } from '../types.js';
+import type { FixId } from './checks.js';
+import { fixPodSpec } from './fixes.js';
+import type { WorkloadFacts } from './inspect.js';
+import { isPatchable, podSpecOf, type PodSpec } from './pod-spec.js';
+import { PSA_PREFIX, stricter, type NamespacePsa, type PsaLevel } from './psa.js';
+
+export type PsaMode = 'auto' | 'restricted' | 'baseline' | 'warn-only' | 'skip';
+
+const FIX_LABEL: Record<FixId, string> = {
+  noEscalation: 'allowPrivilegeEscalation=false',
+  dropAll: 'drop ALL capabilities',
+  seccomp: 'seccomp RuntimeDefault',
+  runAsNonRoot: 'runAsNonRoot',
+  noPrivileged: 'privileged=false',
+  readOnlyRootFilesystem: 'read-only root filesystem',
+  hostNamespaces: 'no host namespaces',
+  automountToken: 'no service-account token',
+};
+
+/** The enforce level a namespace gets under a PSA mode; undefined: leave enforce alone. */
+export function enforceLevelFor(mode: PsaMode, p: NamespacePsa): PsaLevel | undefined {
+  if (mode === 'skip' || mode === 'warn-only') return undefined;
+  if (mode === 'restricted' || mode === 'baseline') return mode;
+  // auto: restricted where the server says no existing pod would be rejected, else baseline where that is clean.
+  if (p.violations.restricted && p.violations.restricted.length === 0) return 'restricted';
+  if (p.violations.baseline && p.violations.baseline.length === 0) return 'baseline';
+  return undefined;
+}
+
+function setPodSpec(obj: KubeObject, pod: PodSpec): KubeObject {
+  const o = structuredClone(obj);
+  const spec = o.spec as Record<string, any>;
+  if (o.kind === 'CronJob') spec.jobTemplate.spec.template.spec = pod;
+  else spec.template.spec = pod;
+  return o;
+}
+
+const findingIdsFor = (findings: Finding[], obj: KubeObject) => {
+  const key = refKey(refOf(obj));
+  return findings.filter((f) => refKey(f.ref) === key).map((f) => f.id);
+};
+
+export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
+  const namespaces = new Set((answers['workloads.namespaces'] as string[] | undefined) ?? []);
+  const fixes = new Set((answers['workloads.fixes'] as FixId[] | undefined) ?? []);
+  const uidText = String(answers['workloads.runAsUser'] ?? '').trim();
+  const runAsUser = uidText === '' ? undefined : Number(uidText);
+  const mode = (answers['workloads.psa'] as PsaMode | undefined) ?? 'auto';
+  const facts = ins.facts as unknown as WorkloadFacts;
+  const changes: Change[] = [];
+
+  for (const obj of ins.objects) {
+    if (obj.kind === 'Namespace' || !isPatchable(obj) || !namespaces.has(obj.metadata.namespace!)) continue;
+    const pod = podSpecOf(obj);
+    if (!pod) continue;
+    const r = fixPodSpec(pod, { fixes, runAsUser });
+    if (jsonEqual(r.pod, pod)) continue;
+    const after = setPodSpec(obj, r.pod);
+    let risk: Risk = 'medium';
+    const notes = ['changing the pod template rolls out new pods'];
+    if (r.applied.includes('runAsNonRoot')) notes.push('an image that runs as root will then fail to start (CreateContainerConfigError)');
+    if (r.applied.includes('readOnlyRootFilesystem')) {
+      risk = 'high';
+      notes.push('applications that write outside mounted volumes will fail');
+    }
+    if (r.applied.includes('noPrivileged') || r.applied.includes('hostNamespaces')) risk = 'high';
+    notes.push(...r.notes);
+    changes.push({
+      id: `workloads:${refKey(refOf(obj))}`,
+      area: 'workloads',
+      action: 'patch',
+      ref: refOf(obj),
+      before: obj,
+      after,
+      findingIds: findingIdsFor(ins.findings, obj),
+      reason: `set ${r.applied.map((f) => FIX_LABEL[f]).join(', ')}`,
+      risk,
+      riskNote: notes.join('; '),
+      phase: PHASE.workloads,
+    });
+  }
+
+  if (mode !== 'skip') {
+    for (const p of facts.psa) {
+      if (!namespaces.has(p.namespace)) continue;
+      const ns = ins.objects.find((o) => o.kind === 'Namespace' && o.metadata.name === p.namespace);
+      if (!ns) continue;
+      const labels = { ...(ns.metadata.labels ?? {}) };
+      const level = enforceLevelFor(mode, p);
+      const set = (k: string, v: string) => {
+        labels[PSA_PREFIX + k] = v;
+      };
+      // Never weaken what a namespace already enforces.
+      if (level && !stricter(p.enforce, level)) {
+        set('enforce', level);
+        set('enforce-version', 'latest');
+      }
+      if (!stricter(p.warn, 'restricted')) {
+        set('warn', 'restricted');
+        set('warn-version', 'latest');
+      }
+      if (!stricter(p.audit, 'restricted')) {
+        set('audit', 'restricted');
+        set('audit-version', 'latest');
+      }
+      if (jsonEqual(labels, ns.metadata.labels ?? {})) continue;
+      const after = structuredClone(ns);
+      after.metadata.labels = labels;
+      const rejected = level && level !== 'privileged' ? (p.violations[level] ?? []) : [];
+      changes.push({
+        id: `workloads:${refKey(refOf(ns))}`,
+        area: 'workloads',
+        action: 'patch',
+        ref: refOf(ns),
+        before: ns,
+        after,
+        findingIds: findingIdsFor(ins.findings, ns),
+        reason: level
+          ? `Pod Security: enforce ${level}, warn and audit restricted`
+          : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
+        risk: level === 'restricted' ? 'medium' : 'low',
+        riskNote: level
+          ? `new pods that break the ${level} profile will be refused${rejected.length ? `; the server warns: ${rejected.join(' | ')}` : ''}`
+          : 'only warnings and audit annotations; nothing is refused',
+        phase: PHASE.namespaceLabels,
+      });
+    }
+  }
+  return changes;
+}

@@ -1,0 +1,40 @@
+import type { Cluster } from '../../cluster/client.js';
+import { isClusterError } from '../../cluster/errors.js';
+import type { KubeObject } from '../../cluster/types.js';
+
+export type PsaLevel = 'privileged' | 'baseline' | 'restricted';
+export const PSA_PREFIX = 'pod-security.kubernetes.io/';
+const RANK: Record<string, number> = { privileged: 0, baseline: 1, restricted: 2 };
+
+export interface NamespacePsa {
+  namespace: string;
+  enforce?: string;
+  warn?: string;
+  audit?: string;
+  /** What the API server's dry-run said existing pods would violate, per enforce level; null if it could not be asked. */
+  violations: Record<'baseline' | 'restricted', string[] | null>;
+}
+
+export const stricter = (a: string | undefined, b: string) => (RANK[a ?? 'privileged'] ?? 0) >= (RANK[b] ?? 0);
+
+export function psaLabels(ns: KubeObject): { enforce?: string; warn?: string; audit?: string } {
+  const l = ns.metadata.labels ?? {};
+  return { enforce: l[`${PSA_PREFIX}enforce`], warn: l[`${PSA_PREFIX}warn`], audit: l[`${PSA_PREFIX}audit`] };
+}
+
+/**
+ * Ask the API server which existing pods a given enforce level would reject: a dry-run update of the
+ * namespace label. Pod Security Admission answers with Warning headers naming the pods. Nothing is stored.
+ */
+export async function probeLevel(cluster: Cluster, ns: KubeObject, level: PsaLevel): Promise<string[] | null> {
+  const body = structuredClone(ns);
+  delete (body as Record<string, unknown>).status;
+  body.metadata.labels = { ...(body.metadata.labels ?? {}), [`${PSA_PREFIX}enforce`]: level, [`${PSA_PREFIX}enforce-version`]: 'latest' };
+  try {
+    const r = await cluster.replace(body, { dryRun: true });
+    return r.warnings;
+  } catch (e) {
+    if (isClusterError(e, 'Forbidden') || isClusterError(e, 'Conflict')) return null;
+    throw e;
+  }
+}
