@@ -1,0 +1,27 @@
+import { createInterface } from 'node:readline/promises';
+
+export interface GlobalOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespaces?: string[];
+  concurrency?: number;
+}
+
+export const interactive = () => !!process.stdin.isTTY && !!process.stderr.isTTY && !process.env.CI;
+
+export function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** A plain prompt for the non-Ink commands (rollback, apply without --yes on a terminal). */
+export async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+export const csv = (v?: string): string[] | undefined =>
+  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);

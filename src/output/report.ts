@@ -1,0 +1,104 @@
+import type { Finding, Severity } from '../areas/types.js';
+import { severityRank } from '../areas/types.js';
+
+export type ReportFormat = 'table' | 'json' | 'sarif' | 'junit';
+export const REPORT_FORMATS: ReportFormat[] = ['table', 'json', 'sarif', 'junit'];
+
+export interface ReportInput {
+  context: string;
+  server: string;
+  version: string;
+  findings: Finding[];
+  rules: Array<{ id: string; area: string; severity: Severity; message: string; why: string }>;
+}
+
+const where = (f: Finding) => `${f.ref.kind.toLowerCase()}/${f.ref.name}${f.ref.namespace ? ` (${f.ref.namespace})` : ''}`;
+
+export function renderReport(format: ReportFormat, r: ReportInput): string {
+  const sorted = [...r.findings].sort(
+    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id),
+  );
+  switch (format) {
+    case 'json':
+      return JSON.stringify({ context: r.context, server: r.server, version: r.version, summary: counts(r.findings), findings: sorted }, null, 2) + '\n';
+    case 'sarif':
+      return JSON.stringify(sarif(r, sorted), null, 2) + '\n';
+    case 'junit':
+      return junit(r, sorted);
+    default:
+      return table(r, sorted);
+  }
+}
+
+export function counts(findings: Finding[]): Record<Severity, number> {
+  const c: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) c[f.severity]++;
+  return c;
+}
+
+function table(r: ReportInput, findings: Finding[]): string {
+  const c = counts(findings);
+  const lines = [`${r.context} (${r.server}, ${r.version}): ${findings.length} finding(s): ${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`];
+  const w = Math.min(60, Math.max(10, ...findings.map((f) => where(f).length)));
+  for (const f of findings) lines.push(`${f.severity.toUpperCase().padEnd(8)} ${where(f).padEnd(w)}  ${f.message}${f.fixable ? '' : ' [manual]'}`);
+  return lines.join('\n') + '\n';
+}
+
+const sarifLevel = (s: Severity) => (s === 'critical' || s === 'high' ? 'error' : s === 'medium' ? 'warning' : 'note');
+
+function sarif(r: ReportInput, findings: Finding[]) {
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'kube-harden',
+            informationUri: 'https://github.com/kube-harden/kube-harden',
+            rules: r.rules.map((x) => ({
+              id: `${x.area}/${x.id}`,
+              shortDescription: { text: x.message },
+              fullDescription: { text: x.why },
+              defaultConfiguration: { level: sarifLevel(x.severity) },
+              properties: { severity: x.severity },
+            })),
+          },
+        },
+        results: findings.map((f) => ({
+          ruleId: `${f.area}/${f.check}`,
+          level: sarifLevel(f.severity),
+          message: { text: `${where(f)}: ${f.message}` },
+          locations: [
+            {
+              logicalLocations: [
+                { fullyQualifiedName: `${r.context}/${f.ref.namespace ?? ''}/${f.ref.kind}/${f.ref.name}${f.container ? `/${f.container}` : ''}`, kind: 'resource' },
+              ],
+            },
+          ],
+          properties: { severity: f.severity, fixable: f.fixable },
+        })),
+      },
+    ],
+  };
+}
+
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function junit(r: ReportInput, findings: Finding[]): string {
+  const byRule = new Map<string, Finding[]>();
+  for (const f of findings) byRule.set(`${f.area}/${f.check}`, [...(byRule.get(`${f.area}/${f.check}`) ?? []), f]);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="kube-harden" tests="${r.rules.length}" failures="${byRule.size}">`];
+  out.push(`  <testsuite name="${xml(r.context)}" tests="${r.rules.length}" failures="${byRule.size}">`);
+  for (const rule of r.rules) {
+    const id = `${rule.area}/${rule.id}`;
+    const fs = byRule.get(id);
+    out.push(`    <testcase classname="${xml(rule.area)}" name="${xml(rule.id)}">`);
+    if (fs) {
+      out.push(`      <failure message="${xml(`${fs.length} object(s) ${rule.message}`)}" type="${rule.severity}">${xml(fs.map((f) => `${where(f)}: ${f.message}`).join('\n'))}</failure>`);
+    }
+    out.push('    </testcase>');
+  }
+  out.push('  </testsuite>', '</testsuites>');
+  return out.join('\n') + '\n';
+}
