@@ -37,6 +37,9 @@ export interface RestOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Sent with every request, so the API server's audit log tells kube-harden's requests apart. */
+export const USER_AGENT = `kube-harden/${process.env.KUBE_HARDEN_VERSION ?? '0.1.0'} (${process.platform}/${process.arch})`;
+
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -89,8 +92,7 @@ export class RestClient {
   async request<T = unknown>(req: RestRequest): Promise<RestResponse<T>> {
     const isDryRun = req.query?.dryRun === 'All';
     const mutating = req.method !== 'GET';
-    const isReview = req.method === 'POST' && /\/apis\/(authorization|authentication)\.k8s\.io\/v1\/self/.test(req.path);
-    if (mutating && !isDryRun && !isReview) {
+    if (mutating && !isDryRun) {
       if (this.opts.readOnly) {
         throw new ClusterError('Config', `refusing to write in preview mode: ${req.method} ${req.path}`);
       }
@@ -104,7 +106,7 @@ export class RestClient {
     const sleep = this.opts.sleep ?? sleepReal;
     for (let attempt = 0; ; attempt++) {
       const { headers: authHeaders, dispatcher } = await this.authenticate();
-      const headers: Record<string, string> = { accept: 'application/json', ...authHeaders };
+      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT, ...authHeaders };
       let body: string | undefined;
       if (req.body !== undefined) {
         body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);

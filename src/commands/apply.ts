@@ -51,6 +51,9 @@ async function applyOne(opts: ApplyCommandOptions, given: Answers, context: stri
       process.stdout.write(`${ctx}: nothing to change\n`);
       return EXIT.ok;
     }
+    // Permissions before anything else: a dry-run is authorised like the real write, so check them first and name them.
+    const missing = (await session.writeAccess(changes)).filter((a) => !a.allowed);
+    if (missing.length) throw new SafetyError(`missing permissions (nothing was changed): ${missing.map(describeAccess).join(', ')}`);
     const dry = await session.dryRun(changes, (d, t) => {
       if (d === t || d % 100 === 0) progress(`dry-run ${d}/${t}`);
     });
@@ -61,9 +64,6 @@ async function applyOne(opts: ApplyCommandOptions, given: Answers, context: stri
       return failed.length ? EXIT.changeFailed : EXIT.ok;
     }
     if (failed.length) throw new ApplyError(`${failed.length} change(s) failed the server dry-run; nothing was written`);
-    const missing = (await session.writeAccess(changes)).filter((a) => !a.allowed);
-    if (missing.length) throw new SafetyError(`missing permissions (nothing was changed): ${missing.map(describeAccess).join(', ')}`);
-
     const policy = confirmationFor({ changes, interactive: interactive(), yes: opts.yes });
     if (policy === 'refuse') throw new UsageError(`refusing to apply ${changes.length} change(s) to ${ctx} without --yes (not a terminal)`);
     if (policy === 'ask' && !/^y(es)?$/i.test(await ask(`Apply ${changes.length} change(s) to ${ctx}? (y/N) `))) return EXIT.ok;
