@@ -1,0 +1,72 @@
+import { useEffect } from 'react';
+import { Box, useApp, useInput } from 'ink';
+import { ApplyProgress } from './ApplyProgress.js';
+import { AreasOverview } from './AreasOverview.js';
+import { Busy } from './Busy.js';
+import { Header } from './components/Header.js';
+import { ConfirmScreen } from './ConfirmScreen.js';
+import { ContextPicker } from './ContextPicker.js';
+import type { WizardCore } from './core.js';
+import type { HardenOptions, Screen } from './flow.js';
+import { useWizard } from './hooks/use-wizard.js';
+import { Log } from './Log.js';
+import { Outcome } from './Outcome.js';
+import { PreviewScreen } from './PreviewScreen.js';
+import { QuestionScreen } from './QuestionScreen.js';
+import { SummaryScreen } from './SummaryScreen.js';
+
+export interface AppProps {
+  opts: HardenOptions;
+  /** The seam to src/ (tests pass a fake). */
+  core?: WizardCore;
+  /** Called with the exit code instead of leaving the Ink app (tests). */
+  onExit?: (code: number) => void;
+}
+
+export function App({ opts, core, onExit }: AppProps) {
+  const w = useWizard(opts, core);
+  const { exit, waitUntilRenderFlush } = useApp();
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') w.interrupt();
+  });
+
+  useEffect(() => {
+    if (w.exitCode === undefined) return;
+    const code = w.exitCode;
+    void waitUntilRenderFlush().then(() => (onExit ? onExit(code) : exit(code)));
+  }, [w.exitCode, exit, waitUntilRenderFlush, onExit]);
+
+  return (
+    <>
+      <Log entries={w.log} />
+      <Box flexDirection="column">
+        <Header {...w.header} />
+        <ScreenView screen={w.screen} quit={w.quit} />
+      </Box>
+    </>
+  );
+}
+
+function ScreenView({ screen: s, quit }: { screen: Screen; quit: () => void }) {
+  switch (s.name) {
+    case 'busy':
+      return <Busy text={s.text} lines={s.lines} onQuit={s.quittable ? quit : undefined} />;
+    case 'pick-context':
+      return <ContextPicker contexts={s.contexts} onPick={s.pick} onQuit={quit} />;
+    case 'overview':
+      return <AreasOverview areas={s.areas} onContinue={s.next} onQuit={quit} />;
+    case 'question':
+      return <QuestionScreen key={s.question.id} question={s.question} index={s.index} total={s.total} initial={s.initial} onAnswer={s.answer} onQuit={quit} />;
+    case 'preview':
+      return <PreviewScreen items={s.items} diffFor={s.diffFor} onContinue={s.next} onQuit={quit} />;
+    case 'confirm':
+      return <ConfirmScreen mode={s.mode} count={s.count} context={s.context} reasons={s.reasons} onConfirm={() => s.answer(true)} onCancel={quit} />;
+    case 'apply':
+      return <ApplyProgress {...s.progress} />;
+    case 'summary':
+      return <SummaryScreen {...s.summary} />;
+    case 'outcome':
+      return <Outcome {...s.outcome} />;
+  }
+}

@@ -1,0 +1,121 @@
+import { useMemo, useState } from 'react';
+import { Box, Text, useInput, useWindowSize } from 'ink';
+import type { Change, DryRunResult } from '../src/engine/change.js';
+import type { DiffLine } from '../src/engine/diff.js';
+import { clampOffset, DiffView } from './components/DiffView.js';
+import { KeyHelp, QUIT_HINT } from './components/KeyHelp.js';
+import { capLines, changeLabel, plural, riskColor } from './format.js';
+
+export interface PreviewItem {
+  change: Change;
+  dry?: DryRunResult;
+}
+
+export interface PreviewScreenProps {
+  items: PreviewItem[];
+  /** The typed diff lines of a change; the caller memoises it per change. */
+  diffFor: (change: Change) => DiffLine[];
+  /** Rows of the diff viewport; by default what the terminal has room for. */
+  viewportHeight?: number;
+  onContinue: () => void;
+  onQuit: () => void;
+}
+
+const LIST_MAX = 8;
+
+function DryStatus({ dry }: { dry?: DryRunResult }) {
+  if (!dry) return <Text dimColor>· not dry-run</Text>;
+  if (!dry.ok) return <Text color="red">✗ dry-run error</Text>;
+  if (dry.warnings.length) return <Text color="yellow">{`⚠ ${plural(dry.warnings.length, 'warning')}`}</Text>;
+  return <Text color="green">✓ dry-run ok</Text>;
+}
+
+/** The window of the change list around the selection. */
+function listWindow(total: number, selected: number): [number, number] {
+  if (total <= LIST_MAX) return [0, total];
+  const start = Math.max(0, Math.min(selected - Math.floor(LIST_MAX / 2), total - LIST_MAX));
+  return [start, start + LIST_MAX];
+}
+
+export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQuit }: PreviewScreenProps) {
+  const { rows } = useWindowSize();
+  const [selected, setSelected] = useState(0);
+  const [offset, setOffset] = useState(0);
+  const item = items[selected];
+  const lines = useMemo(() => (item ? diffFor(item.change) : []), [item, diffFor]);
+  const height = viewportHeight ?? Math.max(6, (rows || 24) - 22);
+
+  useInput((input, key) => {
+    const page = Math.max(1, height - 1);
+    const scroll = (to: number) => setOffset(clampOffset(to, lines.length, height));
+    if (key.upArrow || key.downArrow) {
+      const next = Math.max(0, Math.min(items.length - 1, selected + (key.upArrow ? -1 : 1)));
+      if (next !== selected) {
+        setSelected(next);
+        setOffset(0);
+      }
+    } else if (input === 'j') scroll(offset + 1);
+    else if (input === 'k') scroll(offset - 1);
+    else if (key.pageDown || input === ' ') scroll(offset + page);
+    else if (key.pageUp) scroll(offset - page);
+    else if (input === 'g' || key.home) scroll(0);
+    else if (input === 'G' || key.end) scroll(lines.length);
+    else if (key.return) onContinue();
+    else if (input === 'q' || key.escape) onQuit();
+  });
+
+  const [from, to] = listWindow(items.length, selected);
+  const failed = items.filter((i) => i.dry && !i.dry.ok).length;
+  const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
+  const warnings = capLines(item?.dry?.warnings ?? [], 4);
+
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text bold>
+        {`Plan: ${plural(items.length, 'change')}`}
+        {failed ? <Text color="red">{`  ${failed} failed the dry-run`}</Text> : null}
+        {warned ? <Text color="yellow">{`  ${warned} with warnings`}</Text> : null}
+      </Text>
+      {from > 0 ? <Text dimColor>{`  ↑ ${from} more`}</Text> : null}
+      {items.slice(from, to).map((it, i) => {
+        const idx = from + i;
+        const here = idx === selected;
+        const c = it.change;
+        return (
+          <Text key={c.id} wrap="truncate-end">
+            <Text color={here ? 'cyan' : undefined}>{here ? '❯ ' : '  '}</Text>
+            <Text bold={here}>{`${c.action.padEnd(6)} ${changeLabel(c)}`}</Text>
+            <Text dimColor>{c.ref.namespace ? `  ${c.ref.namespace}` : ''}</Text>
+            {'  '}
+            <Text color={riskColor[c.risk]}>{`${c.risk} risk`}</Text>
+            {'  '}
+            <DryStatus dry={it.dry} />
+          </Text>
+        );
+      })}
+      {to < items.length ? <Text dimColor>{`  ↓ ${items.length - to} more`}</Text> : null}
+      {item ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text wrap="truncate-end">
+            <Text dimColor>why: </Text>
+            {item.change.reason}
+          </Text>
+          {item.change.riskNote ? (
+            <Text wrap="truncate-end" color={riskColor[item.change.risk]}>{`risk: ${item.change.riskNote}`}</Text>
+          ) : null}
+          {warnings.shown.map((w, i) => (
+            <Text key={i} color="yellow" wrap="truncate-end">{`⚠ ${w}`}</Text>
+          ))}
+          {warnings.more ? <Text dimColor>{`  +${warnings.more} more warnings`}</Text> : null}
+          {item.dry?.error ? (
+            <Text color="red" wrap="truncate-end">{`✗ ${item.dry.error}`}</Text>
+          ) : null}
+        </Box>
+      ) : null}
+      <Box marginTop={1}>
+        <DiffView lines={lines} offset={offset} height={height} />
+      </Box>
+      <KeyHelp keys={[['↑/↓', 'change'], ['j/k pgdn/pgup space', 'scroll'], ['g/G', 'top/bottom'], ['enter', 'continue'], QUIT_HINT]} />
+    </Box>
+  );
+}

@@ -1,0 +1,16 @@
+import { render } from 'ink';
+import { App } from './App.js';
+import type { HardenOptions } from './flow.js';
+
+export type { HardenOptions } from './flow.js';
+
+/**
+ * The guided session: renders the wizard and resolves with the process exit code once it is over
+ * (0 done or nothing to do or quit before writing, 1 a change failed, 2 bad input, 3 cluster
+ * unreachable or unauthorised, 4 refused for safety, 130 interrupted during apply).
+ */
+export async function runHarden(opts: HardenOptions): Promise<number> {
+  const app = render(<App opts={opts} />, { exitOnCtrlC: false });
+  const result = await app.waitUntilExit();
+  return typeof result === 'number' ? result : 0;
+}
