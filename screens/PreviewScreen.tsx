@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { Box, Text, useInput, useWindowSize } from 'ink';
 import type { Change, DryRunResult } from '../src/engine/change.js';
 import type { DiffLine } from '../src/engine/diff.js';
@@ -39,27 +39,31 @@ function listWindow(total: number, selected: number): [number, number] {
 
 export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQuit }: PreviewScreenProps) {
   const { rows } = useWindowSize();
-  const [selected, setSelected] = useState(0);
-  const [offset, setOffset] = useState(0);
+  // One state object updated functionally: keys that arrive in one burst (key repeat, a paste) all count.
+  const [view, setView] = useState({ selected: 0, offset: 0 });
+  const { selected, offset } = view;
   const item = items[selected];
   const lines = useMemo(() => (item ? diffFor(item.change) : []), [item, diffFor]);
   const height = viewportHeight ?? Math.max(6, (rows || 24) - 22);
+  const total = useRef(lines.length);
+  total.current = lines.length;
 
   useInput((input, key) => {
     const page = Math.max(1, height - 1);
-    const scroll = (to: number) => setOffset(clampOffset(to, lines.length, height));
-    if (key.upArrow || key.downArrow) {
-      const next = Math.max(0, Math.min(items.length - 1, selected + (key.upArrow ? -1 : 1)));
-      if (next !== selected) {
-        setSelected(next);
-        setOffset(0);
-      }
-    } else if (input === 'j') scroll(offset + 1);
-    else if (input === 'k') scroll(offset - 1);
-    else if (key.pageDown || input === ' ') scroll(offset + page);
-    else if (key.pageUp) scroll(offset - page);
-    else if (input === 'g' || key.home) scroll(0);
-    else if (input === 'G' || key.end) scroll(lines.length);
+    const scroll = (by: (o: number) => number) => setView((v) => ({ ...v, offset: clampOffset(by(v.offset), total.current, height) }));
+    const select = (d: number) =>
+      setView((v) => {
+        const next = Math.max(0, Math.min(items.length - 1, v.selected + d));
+        return next === v.selected ? v : { selected: next, offset: 0 };
+      });
+    if (key.upArrow) select(-1);
+    else if (key.downArrow) select(1);
+    else if (input === 'j') scroll((o) => o + 1);
+    else if (input === 'k') scroll((o) => o - 1);
+    else if (key.pageDown || input === ' ') scroll((o) => o + page);
+    else if (key.pageUp) scroll((o) => o - page);
+    else if (input === 'g' || key.home) scroll(() => 0);
+    else if (input === 'G' || key.end) scroll(() => Number.MAX_SAFE_INTEGER);
     else if (key.return) onContinue();
     else if (input === 'q' || key.escape) onQuit();
   });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useReducer, useRef } from 'react';
 import { Box, Text, useInput } from 'ink';
 import type { Choice } from '../../src/areas/types.js';
 
@@ -12,28 +12,32 @@ export interface MultiSelectProps {
 
 /** ↑/↓ move, space toggles, a selects all/none, Enter confirms. */
 export function MultiSelect({ choices, initial, onSubmit, onQuit, isActive = true }: MultiSelectProps) {
-  const [cursor, setCursor] = useState(0);
-  const [selected, setSelected] = useState<Set<string>>(() => new Set(initial.filter((v) => choices.some((c) => c.value === v))));
+  // The state lives in a ref and every key reads the latest: keys that arrive in one burst (key repeat,
+  // "space then Enter") all count. A counter re-renders.
+  const st = useRef({ cursor: 0, selected: new Set(initial.filter((v) => choices.some((c) => c.value === v))) });
+  const [, rerender] = useReducer((x: number) => x + 1, 0);
+  const { cursor, selected } = st.current;
+  const n = Math.max(choices.length, 1);
 
   useInput(
     (input, key) => {
-      if (key.upArrow || input === 'k') setCursor((c) => (c - 1 + choices.length) % Math.max(choices.length, 1));
-      else if (key.downArrow || input === 'j') setCursor((c) => (c + 1) % Math.max(choices.length, 1));
+      const s = st.current;
+      if (key.upArrow || input === 'k') s.cursor = (s.cursor - 1 + n) % n;
+      else if (key.downArrow || input === 'j') s.cursor = (s.cursor + 1) % n;
       else if (input === ' ') {
-        const v = choices[cursor]?.value;
+        const v = choices[s.cursor]?.value;
         if (v === undefined) return;
-        setSelected((s) => {
-          const n = new Set(s);
-          if (n.has(v)) n.delete(v);
-          else n.add(v);
-          return n;
-        });
+        s.selected = new Set(s.selected);
+        if (s.selected.has(v)) s.selected.delete(v);
+        else s.selected.add(v);
       } else if (input === 'a') {
-        setSelected((s) => (s.size === choices.length ? new Set() : new Set(choices.map((c) => c.value))));
+        s.selected = s.selected.size === choices.length ? new Set<string>() : new Set(choices.map((c) => c.value));
       } else if (key.return) {
         // In choice order, so answers are stable whatever the toggling order was.
-        onSubmit(choices.filter((c) => selected.has(c.value)).map((c) => c.value));
-      } else if (input === 'q' || key.escape) onQuit?.();
+        return onSubmit(choices.filter((c) => s.selected.has(c.value)).map((c) => c.value));
+      } else if (input === 'q' || key.escape) return onQuit?.();
+      else return;
+      rerender();
     },
     { isActive },
   );

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useReducer, useRef } from 'react';
 import { Box, Text, useInput } from 'ink';
 
 export interface TextInputProps {
@@ -14,30 +14,32 @@ export interface TextInputProps {
 
 /** A one-line input: type, Backspace, Enter. */
 export function TextInput({ initial = '', placeholder, validate, onSubmit, onCancel, isActive = true }: TextInputProps) {
-  const [value, setValue] = useState(initial);
-  const [error, setError] = useState<string | undefined>();
+  // The value lives in a ref so a burst of keys ("65532" then Enter in one read) sees every character.
+  const st = useRef<{ value: string; error?: string }>({ value: initial });
+  const [, rerender] = useReducer((x: number) => x + 1, 0);
+  const { value, error } = st.current;
 
   useInput(
     (input, key) => {
-      if (key.escape) onCancel?.();
-      else if (key.return) {
-        const msg = validate?.(value);
-        if (msg) setError(msg);
-        else onSubmit(value);
+      const s = st.current;
+      if (key.escape) return onCancel?.();
+      if (key.return) {
+        s.error = validate?.(s.value);
+        if (!s.error) return onSubmit(s.value);
       } else if (key.backspace || key.delete) {
-        setValue((v) => v.slice(0, -1));
-        setError(undefined);
+        s.value = s.value.slice(0, -1);
+        s.error = undefined;
       } else if (key.ctrl && input === 'u') {
-        setValue('');
-        setError(undefined);
+        s.value = '';
+        s.error = undefined;
       } else if (input && !key.ctrl && !key.meta && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow && !key.tab) {
         // A paste arrives as one string; keep printable characters only.
         const clean = input.replace(/[\u0000-\u001f\u007f]/g, '');
-        if (clean) {
-          setValue((v) => v + clean);
-          setError(undefined);
-        }
-      }
+        if (!clean) return;
+        s.value += clean;
+        s.error = undefined;
+      } else return;
+      rerender();
     },
     { isActive },
   );
