@@ -108,6 +108,7 @@ func runUp(argv []string) int {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	dirFlag := fs.String("dir", "", "state directory (created if missing)")
 	timeout := fs.Duration("timeout", 180*time.Second, "give up if not ready after this long")
+	removeDir := fs.Bool("remove-dir", false, "delete DIR after stopping (for throw-away beds)")
 	watchPid := fs.Int("watch-pid", 0, "stop when the process with this pid is gone (0: never)")
 	if err := fs.Parse(argv); err != nil {
 		return 2
@@ -121,7 +122,11 @@ func runUp(argv []string) int {
 		logf("%v", err)
 		return 1
 	}
-	if err := run(dir, *timeout, *watchPid); err != nil {
+	err = run(dir, *timeout, *watchPid)
+	if *removeDir {
+		_ = os.RemoveAll(dir)
+	}
+	if err != nil {
 		logf("error: %v", err)
 		return 1
 	}
@@ -183,7 +188,12 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	_ = os.Remove(filepath.Join(dir, "ready"))
+	// Every `up` is a fresh cluster: no etcd data, PKI or audit log from an earlier run.
+	for _, stale := range []string{"ready", "etcd", "pki", "audit.log"} {
+		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
+			return err
+		}
+	}
 	if err := writeFile(filepath.Join(dir, "testbed.pid"), fmt.Sprintf("%d\n", os.Getpid()), 0o644); err != nil {
 		return err
 	}
