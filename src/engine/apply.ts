@@ -6,6 +6,7 @@ import { SafetyError } from '../errors.js';
 import { phasesOf, type Change, type DryRunResult } from './change.js';
 import { normalise } from './normalise.js';
 import { assertAllowed, requiredAccess } from './preview.js';
+import { guardedReplace } from './write.js';
 import { rollbackSnapshot, type RollbackEvent, type RollbackResult } from './rollback.js';
 import type { Snapshot, SnapshotStore } from './snapshot-store.js';
 
@@ -39,12 +40,8 @@ export interface ApplyResult {
 
 async function writeOne(cluster: Cluster, c: Change): Promise<{ object?: KubeObject; warnings: string[] }> {
   if (c.action === 'create') return cluster.create(c.after);
-  if (c.action === 'patch') {
-    const body = structuredClone(c.after);
-    // The precondition: the version we previewed. Changed since? 409, and nothing is overwritten.
-    body.metadata.resourceVersion = c.before.metadata.resourceVersion;
-    return cluster.replace(body);
-  }
+  // The precondition: the object as previewed. Changed since (beyond status)? 409, and nothing is overwritten.
+  if (c.action === 'patch') return guardedReplace(cluster, c.before, c.after);
   return cluster.delete(c.ref, { uid: c.before.metadata.uid, resourceVersion: c.before.metadata.resourceVersion });
 }
 

@@ -4,6 +4,7 @@ import { isClusterError } from '../cluster/errors.js';
 import { SafetyError } from '../errors.js';
 import type { Change, DryRunResult } from './change.js';
 import { normalise } from './normalise.js';
+import { guardedReplace } from './write.js';
 
 /** Send one change to the API server with dryRun=All: admission (Pod Security included) and validation run, nothing is stored. */
 export async function dryRunChange(cluster: Cluster, change: Change): Promise<DryRunResult> {
@@ -13,9 +14,7 @@ export async function dryRunChange(cluster: Cluster, change: Change): Promise<Dr
       return { ok: true, warnings: r.warnings, expected: r.object && normalise(r.object) };
     }
     if (change.action === 'patch') {
-      const body = structuredClone(change.after);
-      body.metadata.resourceVersion = change.before.metadata.resourceVersion;
-      const r = await cluster.replace(body, { dryRun: true });
+      const r = await guardedReplace(cluster, change.before, change.after, { dryRun: true });
       return { ok: true, warnings: r.warnings, expected: r.object && normalise(r.object) };
     }
     const r = await cluster.delete(change.ref, { dryRun: true, uid: change.before.metadata.uid });

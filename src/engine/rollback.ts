@@ -7,6 +7,7 @@ import { SafetyError, UsageError } from '../errors.js';
 import { phasesOf, type Change } from './change.js';
 import { forCreate, jsonEqual, normalise } from './normalise.js';
 import { assertAllowed } from './preview.js';
+import { guardedReplace } from './write.js';
 import type { JournalEvent, Snapshot, SnapshotStore } from './snapshot-store.js';
 
 export type RollbackOutcome = 'restored' | 'unchanged' | 'forced';
@@ -159,19 +160,14 @@ export async function rollbackSnapshot(
 async function restoreOne(cluster: Cluster, s: Step): Promise<void> {
   const c = s.change;
   if (c.action === 'patch') {
-    const body = structuredClone(c.before);
-    delete (body as Record<string, unknown>).status;
-    delete body.metadata.managedFields;
-    body.metadata.resourceVersion = s.current!.metadata.resourceVersion; // precondition: the version we just checked
-    await cluster.replace(body);
+    // precondition: the object as we just checked it
+    await guardedReplace(cluster, s.current!, c.before);
   } else if (c.action === 'create') {
     await cluster.delete(c.ref, { uid: s.current!.metadata.uid, resourceVersion: s.current!.metadata.resourceVersion });
   } else {
     if (s.current) {
       // forced over a newer object with the same name: replace it with the old one
-      const body = forCreate(c.before);
-      body.metadata.resourceVersion = s.current.metadata.resourceVersion;
-      await cluster.replace(body);
+      await guardedReplace(cluster, s.current, forCreate(c.before));
     } else {
       await cluster.create(forCreate(c.before));
     }

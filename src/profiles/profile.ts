@@ -49,12 +49,15 @@ export function parseProfile(text: string, source: string): Profile {
 
 /** User profiles live in conf's JSON store under the data directory; built-ins are YAML files shipped with the tool. */
 export class ProfileStore {
-  private conf: Conf<{ profiles: Record<string, Profile> }>;
-  constructor(cwd = dataDir()) {
-    this.conf = new Conf({
+  private confCache?: Conf<{ profiles: Record<string, Profile> }>;
+  constructor(private readonly cwd = dataDir()) {}
+
+  /** conf writes its file when it is opened: open it only to write, or when the file is already there. */
+  private get conf(): Conf<{ profiles: Record<string, Profile> }> {
+    this.confCache ??= new Conf({
+      cwd: this.cwd,
       projectName: 'kube-harden',
       projectVersion: '1.0.0',
-      cwd,
       configName: 'profiles',
       defaults: { profiles: {} },
       configFileMode: 0o600,
@@ -64,6 +67,12 @@ export class ProfileStore {
         },
       },
     });
+    return this.confCache;
+  }
+
+  private userProfiles(): Record<string, Profile> {
+    if (!this.confCache && !existsSync(join(this.cwd, 'profiles.json'))) return {};
+    return this.conf.get('profiles');
   }
 
   builtins(): string[] {
@@ -78,7 +87,7 @@ export class ProfileStore {
   }
 
   list(): Array<{ name: string; source: 'user' | 'built-in'; description?: string }> {
-    const user = this.conf.get('profiles');
+    const user = this.userProfiles();
     const out: Array<{ name: string; source: 'user' | 'built-in'; description?: string }> = Object.entries(user).map(([name, p]) => ({ name, source: 'user', description: p.description }));
     for (const b of this.builtins()) {
       if (!user[b]) out.push({ name: b, source: 'built-in', description: this.get(b).description });
@@ -88,7 +97,7 @@ export class ProfileStore {
 
   /** By name (user first, then built-in), or a path to a YAML file. */
   get(nameOrFile: string): Profile {
-    const user = this.conf.get('profiles')[nameOrFile];
+    const user = this.userProfiles()[nameOrFile];
     if (user) return ProfileSchema.parse(user);
     const builtin = join(builtinDir(), `${nameOrFile}.yaml`);
     if (/^[\w.-]+$/.test(nameOrFile) && existsSync(builtin)) return parseProfile(readFileSync(builtin, 'utf8'), nameOrFile);
@@ -103,7 +112,7 @@ export class ProfileStore {
   }
 
   remove(name: string): void {
-    const all = this.conf.get('profiles');
+    const all = this.userProfiles();
     if (!all[name]) throw new UsageError(`no user profile "${name}"${this.builtins().includes(name) ? ' (built-in profiles cannot be removed)' : ''}`);
     delete all[name];
     this.conf.set('profiles', all);

@@ -1,6 +1,7 @@
 import type { Cluster } from '../../cluster/client.js';
 import { isClusterError } from '../../cluster/errors.js';
 import type { KubeObject } from '../../cluster/types.js';
+import { guardedReplace } from '../../engine/write.js';
 
 export type PsaLevel = 'privileged' | 'baseline' | 'restricted';
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';
@@ -28,10 +29,9 @@ export function psaLabels(ns: KubeObject): { enforce?: string; warn?: string; au
  */
 export async function probeLevel(cluster: Cluster, ns: KubeObject, level: PsaLevel): Promise<string[] | null> {
   const body = structuredClone(ns);
-  delete (body as Record<string, unknown>).status;
   body.metadata.labels = { ...(body.metadata.labels ?? {}), [`${PSA_PREFIX}enforce`]: level, [`${PSA_PREFIX}enforce-version`]: 'latest' };
   try {
-    const r = await cluster.replace(body, { dryRun: true });
+    const r = await guardedReplace(cluster, ns, body, { dryRun: true });
     return r.warnings;
   } catch (e) {
     if (isClusterError(e, 'Forbidden') || isClusterError(e, 'Conflict')) return null;
