@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseWarnings } from '../../src/cluster/warnings.js';
+import { errorFromResponse } from '../../src/cluster/errors.js';
+import { confirmationFor } from '../../src/engine/confirm-policy.js';
+import { diffChange } from '../../src/engine/diff.js';
+import { normalise, sameObject } from '../../src/engine/normalise.js';
+import { phasesOf, type Change } from '../../src/engine/change.js';
+import { enforceLevelFor } from '../../src/areas/workloads/plan.js';
+
+test('Warning headers: joined entries with commas inside are split on the quoted parts only', () => {
+  const h =
+    '299 - "would violate PodSecurity \\"restricted:latest\\": allowPrivilegeEscalation != false (container \\"a\\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities", 299 - "existing pods in namespace \\"shop\\" violate the new PodSecurity enforce level \\"restricted:latest\\""';
+  const w = parseWarnings(h);
+  assert.equal(w.length, 2);
+  assert.match(w[0], /^would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(container "a" must set/);
+  assert.match(w[0], /, unrestricted capabilities$/);
+  assert.match(w[1], /^existing pods in namespace "shop"/);
+  assert.deepEqual(parseWarnings(undefined), []);
+});
+
+test('API errors become typed errors with the Status message and causes', () => {
+  const e = errorFromResponse(422, JSON.stringify({ reason: 'Invalid', message: 'Deployment "x" is invalid', details: { causes: [{ field: 'spec.template', message: 'bad' }] } }), 'update x');
+  assert.equal(e.kind, 'Invalid');
+  assert.equal(e.causes[0].field, 'spec.template');
+  assert.equal(errorFromResponse(401, '', 'list pods').kind, 'Unauthorized');
+  assert.equal(errorFromResponse(409, JSON.stringify({ reason: 'AlreadyExists' }), 'create').kind, 'AlreadyExists');
+  assert.equal(errorFromResponse(409, JSON.stringify({ reason: 'Conflict' }), 'update').kind, 'Conflict');
+});
+
+const dep = (extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'shop', resourceVersion: '5', uid: 'u', generation: 2, managedFields: [{}], annotations: { 'deployment.kubernetes.io/revision': '3' } },
+  spec: { replicas: 1, ...extra },
+  status: { readyReplicas: 1 },
+});
+
+test('normalise drops bookkeeping, status and controller-owned annotations, and never mutates', () => {
+  const d = dep();
+  const frozen = structuredClone(d);
+  assert.deepEqual(normalise(d), { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { replicas: 1 } });
+  assert.deepEqual(d, frozen);
+  assert.ok(sameObject(dep(), { ...dep(), metadata: { ...dep().metadata, resourceVersion: '9' }, status: {} }));
+  assert.ok(!sameObject(dep(), dep({ replicas: 2 })));
+});
+
+const change = (name: string, phase: number, risk: Change['risk'] = 'medium'): Change => ({
+  id: name,
+  area: 'workloads',
+  action: 'patch',
+  ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name },
+  before: dep(),
+  after: dep({ replicas: 2 }),
+  findingIds: [],
+  reason: 'r',
+  risk,
+  phase,
+});
+
+test('phases are applied in order, grouped', () => {
+  const p = phasesOf([change('a', 30), change('b', 20), change('c', 30)]);
+  assert.deepEqual(p.map((x) => x.map((c) => c.id)), [['b'], ['a', 'c']]);
+});
+
+test('the diff shows exactly the changed line', () => {
+  const lines = diffChange(change('a', 20));
+  assert.deepEqual(lines.filter((l) => l.type === 'add').map((l) => l.text), ['+  replicas: 2']);
+  assert.deepEqual(lines.filter((l) => l.type === 'del').map((l) => l.text), ['-  replicas: 1']);
+  assert.ok(!lines.some((l) => /resourceVersion|managedFields|readyReplicas/.test(l.text)));
+});
+
+test('confirmation policy', () => {
+  assert.equal(confirmationFor({ changes: [], interactive: false }), 'auto');
+  assert.equal(confirmationFor({ changes: [change('a', 1)], interactive: false }), 'refuse');
+  assert.equal(confirmationFor({ changes: [change('a', 1)], interactive: false, yes: true }), 'auto');
+  assert.equal(confirmationFor({ changes: [change('a', 1)], interactive: true }), 'ask');
+  assert.equal(confirmationFor({ changes: [change('a', 1, 'high')], interactive: true }), 'type-the-name');
+});
+
+test('PSA auto: restricted only where the server reported no violation, else baseline, else no enforce', () => {
+  const p = (restricted: string[] | null, baseline: string[] | null) => ({ namespace: 'n', violations: { restricted, baseline } });
+  assert.equal(enforceLevelFor('auto', p([], [])), 'restricted');
+  assert.equal(enforceLevelFor('auto', p(['x'], [])), 'baseline');
+  assert.equal(enforceLevelFor('auto', p(['x'], ['y'])), undefined);
+  assert.equal(enforceLevelFor('auto', p(null, null)), undefined);
+  assert.equal(enforceLevelFor('restricted', p(['x'], ['y'])), 'restricted');
+  assert.equal(enforceLevelFor('warn-only', p([], [])), undefined);
+});
