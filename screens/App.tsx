@@ -25,7 +25,7 @@ export interface AppProps {
 
 export function App({ opts, core, onExit }: AppProps) {
   const w = useWizard(opts, core);
-  const { exit, waitUntilRenderFlush } = useApp();
+  const { exit } = useApp();
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') w.interrupt();
@@ -33,9 +33,10 @@ export function App({ opts, core, onExit }: AppProps) {
 
   useEffect(() => {
     if (w.exitCode === undefined) return;
-    const code = w.exitCode;
-    void waitUntilRenderFlush().then(() => (onExit ? onExit(code) : exit(code)));
-  }, [w.exitCode, exit, waitUntilRenderFlush, onExit]);
+    // After the last screen committed; Ink's unmount flushes that final frame.
+    if (onExit) onExit(w.exitCode);
+    else exit(w.exitCode);
+  }, [w.exitCode, exit, onExit]);
 
   return (
     <>

@@ -22,6 +22,8 @@ export interface PreviewScreenProps {
 }
 
 const LIST_MAX = 8;
+/** Header, margins, titles and key help around the list, the details and the diff. */
+const CHROME_ROWS = 10;
 
 function DryStatus({ dry }: { dry?: DryRunResult }) {
   if (!dry) return <Text dimColor>· not dry-run</Text>;
@@ -44,7 +46,14 @@ export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQu
   const { selected, offset } = view;
   const item = items[selected];
   const lines = useMemo(() => (item ? diffFor(item.change) : []), [item, diffFor]);
-  const height = viewportHeight ?? Math.max(6, (rows || 24) - 22);
+  const [from, to] = listWindow(items.length, selected);
+  const failed = items.filter((i) => i.dry && !i.dry.ok).length;
+  const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
+  const warnings = capLines(item?.dry?.warnings ?? [], 4);
+  // The diff gets the rows the rest of the screen leaves: the live area must fit the terminal, or Ink redraws it all.
+  const listRows = to - from + (from > 0 ? 1 : 0) + (to < items.length ? 1 : 0);
+  const detailRows = 1 + (item?.change.riskNote ? 1 : 0) + warnings.shown.length + (warnings.more ? 1 : 0) + (item?.dry?.error ? 1 : 0);
+  const height = viewportHeight ?? Math.max(5, (rows || 24) - CHROME_ROWS - listRows - detailRows);
   const total = useRef(lines.length);
   total.current = lines.length;
 
@@ -68,10 +77,6 @@ export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQu
     else if (input === 'q' || key.escape) onQuit();
   });
 
-  const [from, to] = listWindow(items.length, selected);
-  const failed = items.filter((i) => i.dry && !i.dry.ok).length;
-  const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
-  const warnings = capLines(item?.dry?.warnings ?? [], 4);
 
   return (
     <Box flexDirection="column" marginTop={1}>
