@@ -4,7 +4,7 @@
 import { main } from '../dist/src/cli.js';
 
 const ui = {
-  harden: async (opts) => (await import('../dist/screens/run.js')).runHarden(opts),
+  harden: async (opts) => (await import('../dist/ui/run.js')).runHarden(opts),
 };
 
 const code = await main(process.argv, ui);

@@ -191,23 +191,41 @@ export function summarise(s: Snapshot, ev: JournalEvent[]): SnapshotSummary {
   return { id: s.id, createdAt: s.createdAt, context: s.context, changes: s.changes.length, applied: done.size, state };
 }
 
-/** An append-only, fsynced journal. One JSON object per line. */
+/**
+ * An append-only, fsynced journal, one JSON object per line. `record` resolves only once its line is
+ * on disk. Records that arrive while a flush is in progress are written and fsynced together (group
+ * commit), so concurrent changes do not queue behind one fsync each.
+ */
 export class Journal {
-  private chain: Promise<void> = Promise.resolve();
+  private pending: Array<{ line: string; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private flushing?: Promise<void>;
   constructor(private readonly fh: import('node:fs/promises').FileHandle) {}
 
   record(e: Omit<JournalEvent, 't'> & Record<string, unknown>): Promise<void> {
     const line = JSON.stringify({ t: new Date().toISOString(), ...e }) + '\n';
-    this.chain = this.chain.then(async () => {
-      await this.fh.appendFile(line);
-      await this.fh.datasync();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ line, resolve, reject });
+      this.flushing ??= this.flush();
     });
-    return this.chain;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.fh.appendFile(batch.map((b) => b.line).join(''));
+        await this.fh.datasync();
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.flushing = undefined;
   }
 
   async close(): Promise<void> {
-    await this.chain;
+    while (this.flushing) await this.flushing;
     await this.fh.close();
   }
 }
-

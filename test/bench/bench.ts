@@ -1,0 +1,153 @@
+// npm run bench [-- --deployments N --namespaces M --replicas R]
+// Seeds N Deployments over M namespaces on the real test bed and measures, with the built CLI:
+// audit wall time (vs kubectl get of the same kinds as JSON), plan+apply, rollback, peak RSS,
+// `--help` time and the time to the wizard's first frame. A figure, not a test.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pMap from 'p-map';
+import pty from '@lydell/node-pty';
+import { Cluster } from '../../src/cluster/client.js';
+import { BIN, deploymentManifest } from '../helpers.js';
+import { down, sharedTestbed, up, type Testbed } from '../cluster/testbed.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const N = arg('deployments', 1000);
+const M = arg('namespaces', 50);
+const REPLICAS = arg('replicas', 0);
+const home = mkdtempSync(path.join(os.tmpdir(), 'kube-harden-bench-'));
+
+interface Run {
+  ms: number;
+  peakRssMb: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command, polling /proc/PID/status for VmHWM (the peak resident set) until it exits. */
+function measure(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, KUBE_HARDEN_HOME: home, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let peak = 0;
+    let stdout = '';
+    let stderr = '';
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+      } catch {
+        /* exited */
+      }
+    }, 20);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      resolve({ ms: performance.now() - t0, peakRssMb: peak, code, stdout, stderr });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function firstFrame(kubeconfig: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = pty.spawn(process.execPath, [BIN, '--kubeconfig', kubeconfig, '--preview'], { cols: 120, rows: 40, env: { ...process.env, KUBE_HARDEN_HOME: home } as Record<string, string> });
+    let out = '';
+    const timer = setTimeout(() => {
+      p.kill();
+      reject(new Error(`no frame after 10 s: ${out}`));
+    }, 10_000);
+    p.onData((d) => {
+      out += d;
+      if (/kube-harden/.test(out)) {
+        const ms = performance.now() - t0;
+        clearTimeout(timer);
+        p.kill();
+        resolve(ms);
+      }
+    });
+  });
+}
+
+async function seed(bed: Testbed): Promise<void> {
+  const cluster = await Cluster.connect({ kubeconfig: bed.kubeconfig, concurrency: 16 });
+  const t0 = performance.now();
+  await pMap(Array.from({ length: M }, (_, i) => `bench-${String(i).padStart(3, '0')}`), (name) =>
+    cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(() => undefined),
+  { concurrency: 16 });
+  let done = 0;
+  await pMap(
+    Array.from({ length: N }, (_, i) => i),
+    async (i) => {
+      const ns = `bench-${String(i % M).padStart(3, '0')}`;
+      await cluster.create(deploymentManifest(`app-${String(i).padStart(5, '0')}`, ns, REPLICAS)).catch((e) => {
+        if (!/already exists/.test(String(e))) throw e;
+      });
+      if (++done % 1000 === 0) process.stderr.write(`  seeded ${done}/${N}\n`);
+    },
+    { concurrency: 16 },
+  );
+  process.stderr.write(`seeded ${N} deployments in ${M} namespaces in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  await cluster.close();
+}
+
+async function main() {
+  let bed: Testbed;
+  let own: string | undefined;
+  if (process.env.KUBE_HARDEN_TESTBED_DIR) bed = await sharedTestbed();
+  else {
+    own = mkdtempSync(path.join(os.tmpdir(), 'kube-harden-bench-bed-'));
+    bed = await up({ dir: own });
+  }
+  try {
+    await seed(bed);
+    const node = process.execPath;
+    const help = [];
+    for (let i = 0; i < 5; i++) help.push((await measure(node, [BIN, '--help'])).ms);
+    const frames = [];
+    for (let i = 0; i < 3; i++) frames.push(await firstFrame(bed.kubeconfig));
+
+    const kinds = 'deployments,statefulsets,daemonsets,cronjobs,jobs,pods';
+    const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+    const kget = kubectl ? await measure('kubectl', ['--kubeconfig', bed.kubeconfig, 'get', kinds, '-A', '-o', 'json']) : undefined;
+    const audit = await measure(node, [BIN, 'audit', '--output', 'json', '--kubeconfig', bed.kubeconfig]);
+    if (audit.code !== 0) throw new Error(`audit failed: ${audit.stderr}`);
+    const findings = JSON.parse(audit.stdout).findings.length;
+    const apply = await measure(node, [BIN, 'apply', '--profile', 'restricted', '--yes', '--concurrency', '16', '--kubeconfig', bed.kubeconfig]);
+    if (apply.code !== 0) throw new Error(`apply failed: ${apply.stderr.slice(-2000)}`);
+    const applied = /applied (\d+) change/.exec(apply.stdout)?.[1];
+    const rollback = await measure(node, [BIN, 'rollback', '--yes', '--concurrency', '16', '--kubeconfig', bed.kubeconfig]);
+    if (rollback.code !== 0) throw new Error(`rollback failed: ${rollback.stderr.slice(-2000)}`);
+
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const rows: Array<[string, string]> = [
+      ['workloads / namespaces', `${N} Deployments (replicas ${REPLICAS}) / ${M}`],
+      ['--help (median of 5)', `${median(help).toFixed(0)} ms`],
+      ['first frame of the wizard (median of 3)', `${median(frames).toFixed(0)} ms`],
+      [`kubectl get ${kinds} -A -o json`, kget ? `${s(kget.ms)} (peak RSS ${kget.peakRssMb.toFixed(0)} MB)` : 'kubectl not found'],
+      ['audit (all areas, JSON report)', `${s(audit.ms)} (peak RSS ${audit.peakRssMb.toFixed(0)} MB, ${findings} findings)`],
+      ['audit / kubectl get', kget ? `${(audit.ms / kget.ms).toFixed(2)}x` : '-'],
+      ['plan + apply (restricted profile)', `${s(apply.ms)} (peak RSS ${apply.peakRssMb.toFixed(0)} MB, ${applied} changes)`],
+      ['rollback', `${s(rollback.ms)} (peak RSS ${rollback.peakRssMb.toFixed(0)} MB)`],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    process.stdout.write(`\nkube-harden bench (${os.cpus().length} cores, Node ${process.version}, test bed kube-apiserver v1.34.4)\n`);
+    for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+  } finally {
+    if (own) await down({ dir: own });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
