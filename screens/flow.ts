@@ -258,7 +258,7 @@ async function apply(session: SessionLike, changes: Change[], dry: Map<string, D
         break;
       case 'snapshot':
         p.snapshotId = e.id;
-        ui.log({ key: key(), tone: 'ok', text: `snapshot ${e.id} saved (undo: kube-harden rollback ${e.id} --context ${session.contextName})` });
+        ui.log({ key: key(), tone: 'ok', text: `snapshot ${e.id} saved`, sub: [{ text: `undo: kube-harden rollback ${e.id} --context ${session.contextName}` }] });
         break;
       case 'start':
         current.add(changeTitle(e.change));
