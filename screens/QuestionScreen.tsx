@@ -47,7 +47,7 @@ export function QuestionScreen({ question: q, index, total, initial, onAnswer, o
       {details.shown.length ? (
         <Box flexDirection="column" marginTop={1}>
           {details.shown.map((d, i) => (
-            <Text key={i} color="yellow" wrap="truncate-end">{`  ${d}`}</Text>
+            <Text key={i} color="yellow" wrap="wrap">{`  ${d}`}</Text>
           ))}
           {details.more ? <Text dimColor>{`  +${details.more} more`}</Text> : null}
         </Box>

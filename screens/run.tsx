@@ -10,6 +10,11 @@ export type { HardenOptions } from './flow.js';
  * unreachable or unauthorised, 4 refused for safety, 130 interrupted during apply).
  */
 export async function runHarden(opts: HardenOptions): Promise<number> {
+  if (!process.stdin.isTTY) {
+    // Ink needs raw mode to read keys; without a terminal there is no one to answer the questions.
+    process.stderr.write('kube-harden: the guided session needs a terminal; for scripts and CI use `kube-harden apply --profile NAME` or `kube-harden audit`\n');
+    return 2;
+  }
   const app = render(<App opts={opts} />, { exitOnCtrlC: false });
   const result = await app.waitUntilExit();
   return typeof result === 'number' ? result : 0;
