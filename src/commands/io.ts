@@ -9,8 +9,10 @@ export interface GlobalOptions {
 
 export const interactive = () => !!process.stdin.isTTY && !!process.stderr.isTTY && !process.env.CI;
 
+const started = Date.now();
+/** A progress line on stderr, stamped with the seconds since start. */
 export function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
 }
 
 /** A plain prompt for the non-Ink commands (rollback, apply without --yes on a terminal). */
