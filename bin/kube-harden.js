@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The composition root: the core (dist/src) and the terminal UI (dist/screens) meet here.
-// Everything is compiled to dist/ by `npm run build` (which `npm install` runs through `prepare`).
+// The composition root: the core (dist/src) and the terminal UI (dist/ui, an esbuild bundle of screens/)
+// meet here. Everything is compiled by `npm run build` (which `npm install` runs through `prepare`).
 import { main } from '../dist/src/cli.js';
 
 const ui = {
@@ -9,5 +9,6 @@ const ui = {
 
 const code = await main(process.argv, ui);
 process.exitCode = code;
-// Keep-alive sockets and timers must not hold the process open once a command is done.
-setTimeout(() => process.exit(code), 50).unref();
+// Keep-alive sockets must not hold the process open once a command is done, but a report piped to
+// another program must not be cut short either: exit only once stdout and stderr are flushed.
+process.stdout.write('', () => process.stderr.write('', () => setTimeout(() => process.exit(code), 20).unref()));
