@@ -30,6 +30,7 @@ export interface HardenOptions {
   saveProfile?: string;
   areas?: string[];
   namespaces?: string[];
+  concurrency?: number;
 }
 
 export type Screen =
@@ -106,7 +107,7 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
   const info = contexts.find((c) => c.name === context) ?? contexts.find((c) => c.current);
   ui.header({ context: context ?? info?.name });
   ui.show({ name: 'busy', text: `connecting to ${info?.server ?? context ?? 'the cluster'}…`, quittable: true });
-  const session = await core.openSession({ kubeconfig: opts.kubeconfig, context, preview: opts.preview, areas, namespaces: opts.namespaces });
+  const session = await core.openSession({ kubeconfig: opts.kubeconfig, context, preview: opts.preview, areas, namespaces: opts.namespaces, concurrency: opts.concurrency });
   ui.session(session);
   const ctx = session.contextName;
   ui.header({ context: ctx, version: session.version.gitVersion, user: session.identity.username });

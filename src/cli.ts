@@ -28,6 +28,7 @@ export interface HardenOptions {
   saveProfile?: string;
   areas?: string[];
   namespaces?: string[];
+  concurrency?: number;
 }
 
 /** The terminal UI is injected by bin/ (the composition root): the core never imports screens/. */
@@ -52,7 +53,7 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
       .option('--save-profile <name>', 'save the answers as a profile at the end')
       .option('--areas <a,b>', 'only these areas', csv),
   ).action(async (o) => {
-    run(await ui.harden({ kubeconfig: o.kubeconfig, context: o.context, preview: !!o.preview, profile: o.profile, saveProfile: o.saveProfile, areas: o.areas, namespaces: o.namespaces }));
+    run(await ui.harden({ kubeconfig: o.kubeconfig, context: o.context, preview: !!o.preview, profile: o.profile, saveProfile: o.saveProfile, areas: o.areas, namespaces: o.namespaces, concurrency: o.concurrency }));
   });
   void harden;
 
