@@ -26,12 +26,12 @@ export const diffColor: Record<DiffLineType, string | undefined> = {
   ctx: undefined,
 };
 
-export function changeLabel(c: Change): string {
+export function changeLabel(c: Pick<Change, "ref">): string {
   const r = c.ref;
   return `${r.kind}/${r.name}`;
 }
 
-export function changeTitle(c: Change): string {
+export function changeTitle(c: Pick<Change, "action" | "ref">): string {
   return `${c.action} ${changeLabel(c)}${c.ref.namespace ? ` in ${c.ref.namespace}` : ''}`;
 }
 

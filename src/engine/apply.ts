@@ -4,7 +4,7 @@ import { isClusterError } from '../cluster/errors.js';
 import type { KubeObject } from '../cluster/types.js';
 import { SafetyError } from '../errors.js';
 import { phasesOf, type Change, type DryRunResult } from './change.js';
-import { normalise } from './normalise.js';
+import { objectHash } from './normalise.js';
 import { assertAllowed, requiredAccess } from './preview.js';
 import { guardedReplace } from './write.js';
 import { rollbackSnapshot, type RollbackEvent, type RollbackResult } from './rollback.js';
@@ -90,7 +90,7 @@ export async function applyPlan(cluster: Cluster, changes: Change[], opts: Apply
             await journal.record({
               event: 'done',
               change: c.id,
-              written: r.object && c.action !== 'delete' ? normalise(r.object) : undefined,
+              writtenHash: r.object && c.action !== 'delete' ? objectHash(r.object) : undefined,
               uid: r.object?.metadata?.uid,
             });
             result.applied++;

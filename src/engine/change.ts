@@ -40,8 +40,8 @@ export interface DryRunResult {
   ok: boolean;
   warnings: string[];
   error?: string;
-  /** The object as the server would store it (defaults applied), normalised. */
-  expected?: KubeObject;
+  /** Fingerprint (objectHash) of the object as the server would store it, defaults applied. */
+  expectedHash?: string;
 }
 
 export const PHASE = {
@@ -54,9 +54,15 @@ export const PHASE = {
 export const beforeOf = (c: Change): KubeObject | undefined => (c.action === 'create' ? undefined : c.before);
 export const afterOf = (c: Change): KubeObject | undefined => (c.action === 'delete' ? undefined : c.after);
 
+/** A change as a snapshot stores it: a patch keeps only the fingerprint of its result. */
+export type StoredChange = (CreateChange | DeleteChange | (Omit<PatchChange, 'after'> & { after?: KubeObject })) & {
+  /** objectHash of what kube-harden writes (the server's dry-run result when there was one). */
+  oursHash?: string;
+};
+
 /** Group changes into phases, in order. */
-export function phasesOf(changes: Change[]): Change[][] {
-  const byPhase = new Map<number, Change[]>();
+export function phasesOf<T extends { phase: number }>(changes: T[]): T[][] {
+  const byPhase = new Map<number, T[]>();
   for (const c of changes) {
     const list = byPhase.get(c.phase) ?? [];
     list.push(c);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KubeObject } from '../cluster/types.js';
 
 /** Annotations that controllers rewrite on their own; they say nothing about what we changed. */
@@ -38,6 +39,29 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 export const sameObject = (a: KubeObject, b: KubeObject) => jsonEqual(normalise(a), normalise(b));
+
+/** JSON with object keys sorted, so equal values give equal text. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
+}
+
+/** A short fingerprint of an object's normalised state: what a snapshot keeps of "what we wrote". */
+export const objectHash = (obj: KubeObject): string => createHash('sha256').update(canonicalJson(normalise(obj))).digest('hex').slice(0, 32);
+
+/** The object as a snapshot keeps it: without managedFields and status, which a restore never writes. */
+export function slim(obj: KubeObject): KubeObject {
+  const o = { ...obj, metadata: { ...obj.metadata } };
+  delete (o as Record<string, unknown>).status;
+  delete o.metadata.managedFields;
+  return o;
+}
 
 /** An object ready to be created again: no identity, no version, no status. */
 export function forCreate(obj: KubeObject): KubeObject {

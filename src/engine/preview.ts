@@ -3,7 +3,7 @@ import type { AccessCheck, AccessResult, Cluster } from '../cluster/client.js';
 import { isClusterError } from '../cluster/errors.js';
 import { SafetyError } from '../errors.js';
 import type { Change, DryRunResult } from './change.js';
-import { normalise } from './normalise.js';
+import { objectHash } from './normalise.js';
 import { guardedReplace } from './write.js';
 
 /** Send one change to the API server with dryRun=All: admission (Pod Security included) and validation run, nothing is stored. */
@@ -11,11 +11,11 @@ export async function dryRunChange(cluster: Cluster, change: Change): Promise<Dr
   try {
     if (change.action === 'create') {
       const r = await cluster.create(change.after, { dryRun: true });
-      return { ok: true, warnings: r.warnings, expected: r.object && normalise(r.object) };
+      return { ok: true, warnings: r.warnings, expectedHash: r.object && objectHash(r.object) };
     }
     if (change.action === 'patch') {
       const r = await guardedReplace(cluster, change.before, change.after, { dryRun: true });
-      return { ok: true, warnings: r.warnings, expected: r.object && normalise(r.object) };
+      return { ok: true, warnings: r.warnings, expectedHash: r.object && objectHash(r.object) };
     }
     const r = await cluster.delete(change.ref, { dryRun: true, uid: change.before.metadata.uid });
     return { ok: true, warnings: r.warnings };

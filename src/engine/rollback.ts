@@ -4,8 +4,8 @@ import { isClusterError } from '../cluster/errors.js';
 import type { KubeObject } from '../cluster/types.js';
 import { refLabel } from '../cluster/types.js';
 import { SafetyError, UsageError } from '../errors.js';
-import { phasesOf, type Change } from './change.js';
-import { forCreate, jsonEqual, normalise } from './normalise.js';
+import { phasesOf, type StoredChange } from './change.js';
+import { forCreate, jsonEqual, normalise, objectHash } from './normalise.js';
 import { assertAllowed } from './preview.js';
 import { guardedReplace } from './write.js';
 import type { JournalEvent, Snapshot, SnapshotStore } from './snapshot-store.js';
@@ -14,8 +14,8 @@ export type RollbackOutcome = 'restored' | 'unchanged' | 'forced';
 
 export type RollbackEvent =
   | { type: 'checking'; total: number }
-  | { type: 'restored'; change: Change; outcome: RollbackOutcome }
-  | { type: 'failed'; change: Change; error: string };
+  | { type: 'restored'; change: StoredChange; outcome: RollbackOutcome }
+  | { type: 'failed'; change: StoredChange; error: string };
 
 export interface RollbackOptions {
   force?: boolean;
@@ -32,26 +32,26 @@ export interface RollbackResult {
 }
 
 interface Step {
-  change: Change;
+  change: StoredChange;
   current: KubeObject | undefined;
-  /** What we wrote (or would have), normalised, to tell our write from someone else's. */
-  ours: KubeObject | undefined;
+  /** Fingerprint of what we wrote (or would have), to tell our write from someone else's. */
+  ours: string | undefined;
   plan: 'restore' | 'unchanged' | 'drift';
 }
 
 const same = (a: KubeObject | undefined, b: KubeObject | undefined) =>
   a === undefined || b === undefined ? a === b : jsonEqual(normalise(a), normalise(b));
 
-function classify(change: Change, current: KubeObject | undefined, ours: KubeObject | undefined, writtenUid?: string): Step['plan'] {
+function classify(change: StoredChange, current: KubeObject | undefined, ours: string | undefined, writtenUid?: string): Step['plan'] {
   switch (change.action) {
     case 'patch':
       if (!current) return 'drift'; // deleted by someone since: recreating it is not ours to decide
       if (same(current, change.before)) return 'unchanged';
-      if (ours && same(current, ours)) return 'restore';
+      if (ours && objectHash(current) === ours) return 'restore';
       return 'drift';
     case 'create':
       if (!current) return 'unchanged';
-      if (writtenUid ? current.metadata.uid === writtenUid : ours && same(current, ours)) return 'restore';
+      if (writtenUid ? current.metadata.uid === writtenUid : ours && objectHash(current) === ours) return 'restore';
       return 'drift';
     case 'delete':
       if (!current) return 'restore';
@@ -78,11 +78,11 @@ export async function rollbackSnapshot(
     );
   }
   const started = new Set<string>();
-  const written = new Map<string, { obj?: KubeObject; uid?: string }>();
+  const written = new Map<string, { hash?: string; uid?: string }>();
   const rolled = new Set<string>();
   for (const e of events as Array<JournalEvent & { change?: string }>) {
     if (e.event === 'start') started.add(e.change!);
-    if (e.event === 'done') written.set(e.change!, { obj: e.written, uid: e.uid ?? e.written?.metadata?.uid });
+    if (e.event === 'done') written.set(e.change!, { hash: e.writtenHash, uid: e.uid });
     if (e.event === 'rolled-back') rolled.add(e.change!);
     if (e.event === 'failed' && (e as { answered?: boolean }).answered) rolled.add(e.change!);
   }
@@ -109,7 +109,7 @@ export async function rollbackSnapshot(
       async (change) => {
         const current = await cluster.tryGet(change.ref);
         const w = written.get(change.id);
-        const ours = w?.obj ?? (change as Change & { expected?: KubeObject }).expected ?? (change.action !== 'delete' ? change.after : undefined);
+        const ours = w?.hash ?? change.oursHash ?? (change.action === 'create' && change.after ? objectHash(change.after) : undefined);
         return { change, current, ours, plan: classify(change, current, ours, w?.uid) };
       },
       { concurrency: cluster.concurrency },

@@ -3,9 +3,9 @@ import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
-import type { KubeObject } from '../cluster/types.js';
 import { UsageError } from '../errors.js';
-import type { Change, DryRunResult } from './change.js';
+import type { Change, DryRunResult, StoredChange } from './change.js';
+import { objectHash, slim } from './normalise.js';
 
 export interface Snapshot {
   version: 1;
@@ -15,13 +15,13 @@ export interface Snapshot {
   server: string;
   user?: string;
   /** The plan, each change with the object as it was before (or absent) and what the server said it would store. */
-  changes: Array<Change & { expected?: KubeObject }>;
+  changes: StoredChange[];
 }
 
 export type JournalEvent =
   | { t: string; event: 'apply-start' }
   | { t: string; event: 'start'; change: string }
-  | { t: string; event: 'done'; change: string; written?: KubeObject; uid?: string }
+  | { t: string; event: 'done'; change: string; writtenHash?: string; uid?: string }
   | { t: string; event: 'failed'; change: string; error: string; answered?: boolean }
   | { t: string; event: 'apply-end'; ok: boolean }
   | { t: string; event: 'rolled-back'; change: string; outcome: 'restored' | 'unchanged' | 'forced' }
@@ -86,7 +86,12 @@ export class SnapshotStore {
       context,
       server,
       user,
-      changes: changes.map((c) => ({ ...c, expected: dry.get(c.id)?.expected })),
+      changes: changes.map((c): StoredChange => {
+        const oursHash = c.action === 'delete' ? undefined : (dry.get(c.id)?.expectedHash ?? objectHash(c.after));
+        if (c.action === 'patch') return { ...c, before: slim(c.before), after: undefined, oursHash };
+        if (c.action === 'delete') return { ...c, before: slim(c.before) };
+        return { ...c, oursHash };
+      }),
     };
     await this.write(snapshot);
     return snapshot;

@@ -26,10 +26,13 @@ async function toPreview(term: ReturnType<typeof spawnCli>) {
     term.write('\r');
   }
   await term.waitFor(/Plan: 7 changes/);
-  // Look around the preview as an operator would: next change, scroll its diff.
+  // Look around the preview as an operator would: next change, then scroll its diff.
+  term.mark();
   term.write('\u001B[B');
+  await term.waitFor(/--- a\/Deployment\/productpage-v1/);
+  term.mark();
   term.write('j');
-  await term.waitFor(/Deployment\/productpage-v1/);
+  await term.waitFor(/diff · lines 2–/);
 }
 
 test('a whole guided session: preview, confirm, apply, summary with the rollback command; then rollback', async () => {

@@ -17,8 +17,13 @@ const FIX_CHOICES: Array<{ value: FixId; label: string; hint: string; default: b
 function questions(ins: Inspection): Question[] {
   const facts = ins.facts as unknown as WorkloadFacts;
   const withFindings = [...new Set(ins.findings.map((f) => f.ref.namespace ?? f.ref.name))].filter((n) => facts.namespaces.includes(n));
+  const perNamespace = new Map<string, number>();
+  for (const f of ins.findings) {
+    const n = f.ref.namespace ?? f.ref.name;
+    perNamespace.set(n, (perNamespace.get(n) ?? 0) + 1);
+  }
   const nsChoices = facts.namespaces.map((n) => {
-    const count = ins.findings.filter((f) => (f.ref.namespace ?? f.ref.name) === n).length;
+    const count = perNamespace.get(n) ?? 0;
     return { value: n, label: n, hint: count ? `${count} finding(s)` : 'clean' };
   });
   const auto = facts.psa.map((p) => {

@@ -40,10 +40,17 @@ function setPodSpec(obj: KubeObject, pod: PodSpec): KubeObject {
   return o;
 }
 
-const findingIdsFor = (findings: Finding[], obj: KubeObject) => {
-  const key = refKey(refOf(obj));
-  return findings.filter((f) => refKey(f.ref) === key).map((f) => f.id);
-};
+/** Finding ids per object, indexed once (10,000 objects x 60,000 findings must not be a nested loop). */
+function indexFindings(findings: Finding[]): (obj: KubeObject) => string[] {
+  const byRef = new Map<string, string[]>();
+  for (const f of findings) {
+    const k = refKey(f.ref);
+    const list = byRef.get(k);
+    if (list) list.push(f.id);
+    else byRef.set(k, [f.id]);
+  }
+  return (obj) => byRef.get(refKey(refOf(obj))) ?? [];
+}
 
 export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
   const namespaces = new Set((answers['workloads.namespaces'] as string[] | undefined) ?? []);
@@ -53,6 +60,8 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
   const mode = (answers['workloads.psa'] as PsaMode | undefined) ?? 'auto';
   const facts = ins.facts as unknown as WorkloadFacts;
   const changes: Change[] = [];
+  const findingIdsFor = indexFindings(ins.findings);
+  const namespaceObjects = new Map(ins.objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o]));
 
   for (const obj of ins.objects) {
     if (obj.kind === 'Namespace' || !isPatchable(obj) || !namespaces.has(obj.metadata.namespace!)) continue;
@@ -77,7 +86,7 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
       ref: refOf(obj),
       before: obj,
       after,
-      findingIds: findingIdsFor(ins.findings, obj),
+      findingIds: findingIdsFor(obj),
       reason: `set ${r.applied.map((f) => FIX_LABEL[f]).join(', ')}`,
       risk,
       riskNote: notes.join('; '),
@@ -88,7 +97,7 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
   if (mode !== 'skip') {
     for (const p of facts.psa) {
       if (!namespaces.has(p.namespace)) continue;
-      const ns = ins.objects.find((o) => o.kind === 'Namespace' && o.metadata.name === p.namespace);
+      const ns = namespaceObjects.get(p.namespace);
       if (!ns) continue;
       const labels = { ...(ns.metadata.labels ?? {}) };
       const level = enforceLevelFor(mode, p);
@@ -119,7 +128,7 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
         ref: refOf(ns),
         before: ns,
         after,
-        findingIds: findingIdsFor(ins.findings, ns),
+        findingIds: findingIdsFor(ns),
         reason: level
           ? `Pod Security: enforce ${level}, warn and audit restricted`
           : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
