@@ -21,17 +21,9 @@ import type { OutcomeProps } from './Outcome.js';
 import type { PreviewItem } from './PreviewScreen.js';
 import type { SummaryProps } from './SummaryScreen.js';
 
-export interface HardenOptions {
-  kubeconfig?: string;
-  context?: string;
-  preview: boolean;
-  /** A profile name or file: its answers become the defaults. */
-  profile?: string;
-  saveProfile?: string;
-  areas?: string[];
-  namespaces?: string[];
-  concurrency?: number;
-}
+import type { HardenOptions } from '../src/cli.js';
+
+export type { HardenOptions };
 
 export type Screen =
   | { name: 'busy'; text: string; lines?: string[]; quittable: boolean }

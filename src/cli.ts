@@ -20,10 +20,12 @@ function globals(cmd: Command): Command {
     .option('--concurrency <n>', 'parallel requests to the API server', int, 8);
 }
 
+/** What the guided session is started with (the `harden` command's options). */
 export interface HardenOptions {
   kubeconfig?: string;
   context?: string;
   preview: boolean;
+  /** A profile name or file: its answers become the defaults. */
   profile?: string;
   saveProfile?: string;
   areas?: string[];

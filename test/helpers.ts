@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Cluster } from '../src/cluster/client.js';
 import { builtinByKind } from '../src/cluster/resources.js';
@@ -55,6 +56,17 @@ export function runCli(args: string[], opts: { home: string; env?: Record<string
 
 export async function connect(kubeconfig: string): Promise<Cluster> {
   return Cluster.connect({ kubeconfig });
+}
+
+/** The shared test bed and an admin connection to it, for the tests of one file. */
+export function withCluster(): { bed: Testbed; cluster: Cluster } {
+  const ctx = {} as { bed: Testbed; cluster: Cluster };
+  before(async () => {
+    ctx.bed = await sharedTestbed();
+    ctx.cluster = await connect(ctx.bed.kubeconfig);
+  });
+  after(() => ctx.cluster?.close());
+  return ctx;
 }
 
 export async function seedFixture(bed: Testbed, file: string, namespace: string): Promise<void> {

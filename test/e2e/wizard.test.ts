@@ -1,19 +1,12 @@
 // The real binary in a pseudo-terminal, through whole guided sessions against the real API server.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Cluster } from '../../src/cluster/client.js';
+import { test } from 'node:test';
 import { podSpecOf } from '../../src/areas/workloads/pod-spec.js';
-import { auditOffset, auditSince, connect, deployments, MUTATING, namespaceState, runCli, seedFixture, sharedTestbed, tempHome, uniqueNs, type Testbed } from '../helpers.js';
+import { auditOffset, auditSince, deployments, MUTATING, namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster } from '../helpers.js';
 import { spawnCli } from './pty.js';
 
-let bed: Testbed;
-let cluster: Cluster;
-before(async () => {
-  bed = await sharedTestbed();
-  cluster = await connect(bed.kubeconfig);
-});
-after(() => cluster?.close());
+const t = withCluster();
 
 /** Walk the session from the first screen to the preview with every default answer. */
 async function toPreview(term: ReturnType<typeof spawnCli>) {
@@ -37,10 +30,10 @@ async function toPreview(term: ReturnType<typeof spawnCli>) {
 
 test('a whole guided session: preview, confirm, apply, summary with the rollback command; then rollback', async () => {
   const ns = uniqueNs('wizard');
-  await seedFixture(bed, 'workloads/bookinfo/bookinfo.yaml', ns);
-  const stateBefore = await namespaceState(cluster, ns);
+  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
-  const term = spawnCli(['--kubeconfig', bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
   await term.waitFor(/connected to kube-harden-testbed .*Kubernetes v1\.34\.4, as kube-harden-admin/);
   await toPreview(term);
   term.mark();
@@ -53,23 +46,23 @@ test('a whole guided session: preview, confirm, apply, summary with the rollback
   const { exitCode } = await term.exit;
   assert.equal(exitCode, 0, term.text().slice(-2000));
 
-  for (const d of await deployments(cluster, ns)) {
+  for (const d of await deployments(t.cluster, ns)) {
     const pod = podSpecOf(d)!;
     assert.equal(pod.securityContext?.runAsNonRoot, true);
     assert.equal(pod.containers[0].securityContext?.allowPrivilegeEscalation, false);
   }
-  const r = await runCli(['rollback', id, '--yes', '--kubeconfig', bed.kubeconfig], { home });
+  const r = await runCli(['rollback', id, '--yes', '--kubeconfig', t.bed.kubeconfig], { home });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await namespaceState(cluster, ns), stateBefore);
+  assert.deepEqual(await namespaceState(t.cluster, ns), stateBefore);
 });
 
 test('a whole --preview session writes nothing: no mutating request without dryRun, no local file', async () => {
   const ns = uniqueNs('wizard-preview');
-  await seedFixture(bed, 'workloads/bookinfo/bookinfo.yaml', ns);
-  const stateBefore = await namespaceState(cluster, ns);
+  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
-  const offset = auditOffset(bed);
-  const term = spawnCli(['--preview', '--kubeconfig', bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const offset = auditOffset(t.bed);
+  const term = spawnCli(['--preview', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
   await term.waitFor(/PREVIEW/);
   await toPreview(term);
   term.mark();
@@ -78,24 +71,24 @@ test('a whole --preview session writes nothing: no mutating request without dryR
   const { exitCode } = await term.exit;
   assert.equal(exitCode, 0);
 
-  const ours = auditSince(bed, offset).filter((e) => e.userAgent?.startsWith('kube-harden/') && e.stage === 'ResponseComplete');
+  const ours = auditSince(t.bed, offset).filter((e) => e.userAgent?.startsWith('kube-harden/') && e.stage === 'ResponseComplete');
   const writes = ours.filter((e) => MUTATING.has(e.verb));
   assert.ok(writes.filter((e) => /dryRun=All/.test(e.requestURI)).length >= 7, 'the session dry-ran its plan');
   assert.deepEqual(writes.filter((e) => !/[?&]dryRun=All(&|$)/.test(e.requestURI)).map((e) => `${e.verb} ${e.requestURI}`), []);
   assert.deepEqual(readdirSync(home), []);
-  assert.deepEqual(await namespaceState(cluster, ns), stateBefore);
+  assert.deepEqual(await namespaceState(t.cluster, ns), stateBefore);
 });
 
 test('q leaves the session before anything is written, exit 0', async () => {
   const ns = uniqueNs('wizard-quit');
-  await seedFixture(bed, 'workloads/bookinfo/bookinfo.yaml', ns);
-  const stateBefore = await namespaceState(cluster, ns);
+  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
-  const term = spawnCli(['--kubeconfig', bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
   await toPreview(term);
   term.write('q');
   const { exitCode } = await term.exit;
   assert.equal(exitCode, 0);
   assert.deepEqual(readdirSync(home), []);
-  assert.deepEqual(await namespaceState(cluster, ns), stateBefore);
+  assert.deepEqual(await namespaceState(t.cluster, ns), stateBefore);
 });

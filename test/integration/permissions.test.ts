@@ -1,19 +1,12 @@
 // A user without the permissions a plan needs is told which, before anything is written.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Cluster } from '../../src/cluster/client.js';
-import { connect, namespaceState, runCli, seedFixture, sharedTestbed, tempHome, uniqueNs, type Testbed } from '../helpers.js';
+import { test } from 'node:test';
+import { namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster } from '../helpers.js';
 
-let bed: Testbed;
-let cluster: Cluster;
-before(async () => {
-  bed = await sharedTestbed();
-  cluster = await connect(bed.kubeconfig);
-});
-after(() => cluster?.close());
+const t = withCluster();
 
 test('the limited user (no grants): exit 4 naming the missing read permissions', async () => {
-  const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', bed.limitedKubeconfig], { home: tempHome() });
+  const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.limitedKubeconfig], { home: tempHome() });
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stderr, /missing permissions \(nothing was changed\): list namespaces.*list deployments\.apps/);
   assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr); // the context line and the error line
@@ -21,8 +14,8 @@ test('the limited user (no grants): exit 4 naming the missing read permissions',
 
 test('a read-only user: the missing write permissions are named before the first write', async () => {
   const ns = uniqueNs('readonly');
-  await seedFixture(bed, 'workloads/bookinfo/bookinfo.yaml', ns);
-  const stateBefore = await namespaceState(cluster, ns);
+  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  const stateBefore = await namespaceState(t.cluster, ns);
   const binding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -37,17 +30,17 @@ test('a read-only user: the missing write permissions are named before the first
     rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] }],
   };
   const nsBinding = { ...binding, metadata: { name: `limited-ns-${ns}` }, roleRef: { ...binding.roleRef, name: nsReader.metadata.name } };
-  await cluster.create(binding);
-  await cluster.create(nsReader);
-  await cluster.create(nsBinding);
+  await t.cluster.create(binding);
+  await t.cluster.create(nsReader);
+  await t.cluster.create(nsBinding);
   try {
-    const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', bed.limitedKubeconfig, '--namespaces', ns], { home: tempHome() });
+    const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.limitedKubeconfig, '--namespaces', ns], { home: tempHome() });
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, new RegExp(`missing permissions \\(nothing was changed\\): .*update deployments\\.apps in namespace ${ns}`));
     assert.match(r.stderr, /update namespaces/);
     assert.doesNotMatch(r.stderr, /snapshot/);
-    assert.deepEqual(await namespaceState(cluster, ns), stateBefore);
+    assert.deepEqual(await namespaceState(t.cluster, ns), stateBefore);
   } finally {
-    for (const o of [binding, nsBinding, nsReader]) await cluster.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name });
+    for (const o of [binding, nsBinding, nsReader]) await t.cluster.delete({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name });
   }
 });
