@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The composition root: the core (dist/src) and the terminal UI (dist/ui, an esbuild bundle of screens/)
+// The composition root: the core (dist/cli, an esbuild bundle of src/) and the terminal UI (dist/ui, of screens/)
 // meet here. Everything is compiled by `npm run build` (which `npm install` runs through `prepare`).
-import { main } from '../dist/src/cli.js';
+import { main } from '../dist/cli/cli.js';
 
 const ui = {
   harden: async (opts) => (await import('../dist/ui/run.js')).runHarden(opts),

@@ -89,13 +89,14 @@ export class Session {
     return this.cluster.canI(kinds.map((k) => ({ verb: 'list', ...k })));
   }
 
-  async inspect(onProgress?: (area: Area, message: string) => void): Promise<AreaState[]> {
+  async inspect(onProgress?: (area: Area, message: string) => void, opts: { keepObjects?: boolean } = {}): Promise<AreaState[]> {
     this.states = [];
     for (const area of this.areas) {
       const inspection = await area.inspect({
         cluster: this.cluster,
         namespaces: this.namespaces,
         onProgress: (m) => onProgress?.(area, m),
+        keepObjects: opts.keepObjects,
       });
       this.states.push({ area, inspection, questions: area.questions(inspection) });
     }

@@ -26,6 +26,8 @@ export interface InspectContext {
   namespaces?: string[];
   includeSystem?: boolean;
   onProgress?: (message: string) => void;
+  /** false when only the findings are wanted (audit): the objects are not kept, so memory stays flat. */
+  keepObjects?: boolean;
 }
 
 /** What an area read from the cluster: the findings, plus the objects and facts its plan needs. */

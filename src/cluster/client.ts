@@ -59,6 +59,8 @@ export interface ListOptions {
   fieldSelector?: string;
   pageSize?: number;
   onPage?: (count: number) => void;
+  /** Stream the items page by page instead of collecting them (the list then resolves empty). */
+  each?: (item: KubeObject) => void;
 }
 
 export const FIELD_MANAGER = 'kube-harden';
@@ -187,6 +189,7 @@ export class Cluster {
   /** A paginated LIST (limit + continue), across all namespaces unless one is given. */
   async list(t: ResourceType, opts: ListOptions = {}): Promise<KubeObject[]> {
     const items: KubeObject[] = [];
+    let seen = 0;
     let cont: string | undefined;
     const kind = t.kind;
     const apiVersion = apiVersionOf(t);
@@ -202,7 +205,7 @@ export class Cluster {
         });
       } catch (e) {
         // An expired continue token: start over rather than return a partial list.
-        if (isClusterError(e, 'Gone') && cont) {
+        if (isClusterError(e, 'Gone') && cont && !opts.each) {
           items.length = 0;
           cont = undefined;
           continue;
@@ -216,9 +219,11 @@ export class Cluster {
         // managedFields are often the largest part of an object and kube-harden never uses them:
         // dropping them early keeps 10,000 workloads in memory cheaply.
         delete it.metadata.managedFields;
-        items.push(it);
+        if (opts.each) opts.each(it);
+        else items.push(it);
       }
-      opts.onPage?.(items.length);
+      seen += r.body.items.length;
+      opts.onPage?.(seen);
       cont = r.body.metadata?.continue;
       if (!cont) return items;
     }

@@ -2,7 +2,7 @@ import { CHECKS } from '../areas/workloads/checks.js';
 import { severityRank, SEVERITIES, type Severity } from '../areas/types.js';
 import { EXIT, SafetyError, UsageError } from '../errors.js';
 import { describeAccess } from '../engine/preview.js';
-import { renderReport, REPORT_FORMATS, type ReportFormat } from '../output/report.js';
+import { REPORT_FORMATS, writeReport, type ReportFormat } from '../output/report.js';
 import { Session } from '../session.js';
 import { progress, type GlobalOptions } from './io.js';
 
@@ -23,13 +23,13 @@ export async function audit(opts: AuditOptions): Promise<number> {
     const denied = (await session.readAccess()).filter((a) => !a.allowed);
     if (denied.length) throw new SafetyError(`missing permissions to audit: ${denied.map(describeAccess).join(', ')}`);
     const t0 = Date.now();
-    await session.inspect((area, m) => progress(`${area.id}: ${m}`));
+    await session.inspect((area, m) => progress(`${area.id}: ${m}`), { keepObjects: false });
     progress(`inspected in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const findings = session.findings;
     const rules = CHECKS.map((c) => ({ id: c.id, area: 'workloads', severity: c.severity, message: c.message, why: c.why }));
     rules.push({ id: 'podSecurityAdmission', area: 'workloads', severity: 'medium', message: 'namespace enforces no Pod Security level', why: 'Pod Security Admission labels make the API server refuse insecure pods.' });
-    process.stdout.write(
-      renderReport(format, { context: session.contextName, server: session.cluster.server, version: session.version.gitVersion, findings, rules }),
+    await writeReport(format, { context: session.contextName, server: session.cluster.server, version: session.version.gitVersion, findings, rules }, (chunk) =>
+      new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', () => resolve()))),
     );
     if (failOn && findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.findings;
     return EXIT.ok;

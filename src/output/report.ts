@@ -102,3 +102,26 @@ function junit(r: ReportInput, findings: Finding[]): string {
   out.push('  </testsuite>', '</testsuites>');
   return out.join('\n') + '\n';
 }
+
+/**
+ * Write a report in chunks (JSON is streamed finding by finding), waiting for the writer between
+ * chunks, so 60,000 findings do not become one giant string in memory.
+ */
+export async function writeReport(format: ReportFormat, r: ReportInput, write: (chunk: string) => Promise<void> | boolean | void): Promise<void> {
+  if (format !== 'json') {
+    await write(renderReport(format, r));
+    return;
+  }
+  const sorted = [...r.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
+  const head = JSON.stringify({ context: r.context, server: r.server, version: r.version, summary: counts(r.findings) }, null, 2);
+  await write(`${head.slice(0, -2)},\n  "findings": [`);
+  const BATCH = 2000;
+  for (let i = 0; i < sorted.length; i += BATCH) {
+    const part = sorted
+      .slice(i, i + BATCH)
+      .map((f) => `\n    ${JSON.stringify(f)}`)
+      .join(',');
+    await write(i === 0 ? part : `,${part}`);
+  }
+  await write(`${sorted.length ? '\n  ' : ''}]\n}\n`);
+}

@@ -87,3 +87,26 @@ test('PSA auto: restricted only where the server reported no violation, else bas
   assert.equal(enforceLevelFor('restricted', p(['x'], ['y'])), 'restricted');
   assert.equal(enforceLevelFor('warn-only', p([], [])), undefined);
 });
+
+test('the streamed JSON report parses and equals the one-piece report', async () => {
+  const { renderReport, writeReport } = await import('../../src/output/report.js');
+  const f = (i: number) => ({
+    id: `workloads/seccomp/Deployment/ns/app-${i}/c`,
+    area: 'workloads',
+    check: 'seccomp',
+    severity: (['low', 'medium', 'high', 'critical'] as const)[i % 4],
+    ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ns', name: `app-${i}` },
+    container: 'c',
+    message: 'container c has no seccomp profile',
+    why: 'w',
+    fixable: true,
+  });
+  for (const n of [0, 1, 4500]) {
+    const input = { context: 'ctx', server: 'https://x', version: 'v1.34.4', findings: Array.from({ length: n }, (_, i) => f(i)), rules: [] };
+    let out = '';
+    await writeReport('json', input, (c) => {
+      out += c;
+    });
+    assert.deepEqual(JSON.parse(out), JSON.parse(renderReport('json', input)));
+  }
+});

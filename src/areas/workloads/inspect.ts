@@ -62,7 +62,18 @@ export async function inspectWorkloads(ctx: InspectContext): Promise<Inspection>
   // One paginated LIST per kind across all namespaces (or per namespace when only a few are asked for).
   const perNamespace = wanted !== undefined && wanted.size <= 10;
   const counts: Record<string, number> = {};
-  const lists = await pMap(
+  const objects: KubeObject[] = [];
+  const findings: Finding[] = [];
+  const nsWithPods = new Set<string>();
+  const take = (o: KubeObject) => {
+    if (!inScope.has(o.metadata.namespace!)) return;
+    if (o.kind === 'Pod') nsWithPods.add(o.metadata.namespace!);
+    // Pods of a ReplicaSet and Jobs of a CronJob are judged through the template that made them.
+    if ((o.kind === 'Pod' || o.kind === 'Job') && isOwned(o)) return;
+    if (ctx.keepObjects !== false) objects.push(o);
+    for (const f of evaluate(o)) findings.push(f);
+  };
+  await pMap(
     WORKLOAD_KINDS,
     async (kind) => {
       const t = builtinByKind(kind);
@@ -71,25 +82,13 @@ export async function inspectWorkloads(ctx: InspectContext): Promise<Inspection>
         ctx.onProgress?.(`read ${Object.entries(counts).map(([k, v]) => `${v} ${k.toLowerCase()}s`).join(', ')}`);
       };
       if (perNamespace) {
-        const parts = await pMap([...inScope], (ns) => cluster.list(t, { namespace: ns }), { concurrency: 4 });
-        return parts.flat();
+        await pMap([...inScope], (ns) => cluster.list(t, { namespace: ns, each: take }), { concurrency: 4 });
+      } else {
+        await cluster.list(t, { onPage, each: take });
       }
-      return (await cluster.list(t, { onPage })).filter((o) => inScope.has(o.metadata.namespace!));
     },
     { concurrency: WORKLOAD_KINDS.length },
   );
-  const objects: KubeObject[] = [];
-  const findings: Finding[] = [];
-  const nsWithPods = new Set<string>();
-  for (const list of lists) {
-    for (const o of list) {
-      if (o.kind === 'Pod') nsWithPods.add(o.metadata.namespace!);
-      // Pods of a ReplicaSet and Jobs of a CronJob are judged through the template that made them.
-      if ((o.kind === 'Pod' || o.kind === 'Job') && isOwned(o)) continue;
-      objects.push(o);
-      for (const f of evaluate(o)) findings.push(f);
-    }
-  }
 
   // Pod Security Admission: what each namespace enforces, and what the server says a stricter level would reject.
   ctx.onProgress?.('asking the API server about Pod Security levels (dry-run)');
