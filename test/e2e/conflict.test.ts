@@ -22,7 +22,7 @@ test('edited between preview and apply: not overwritten, exit 4, the rest rolled
   await t.cluster.replace(theirs);
   const stateWithTheirEdit = await namespaceState(t.cluster, ns);
 
-  term.write('y\r');
+  await term.write('y\r');
   const { exitCode } = await term.exit;
   const out = term.text();
   assert.equal(exitCode, 4, out);

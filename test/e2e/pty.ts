@@ -9,7 +9,11 @@ export interface Term {
   /** The text printed since the last `mark()`. */
   sinceMark(): string;
   mark(): void;
-  write(keys: string): void;
+  /**
+   * Type keys. Ink attaches a screen's key handler in an effect, just after the frame is drawn, so a
+   * key sent the instant a prompt appears can land before anyone listens: give it a moment first.
+   */
+  write(keys: string): Promise<void>;
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   exit: Promise<{ exitCode: number; signal?: number }>;
   kill(): void;
@@ -32,7 +36,10 @@ export function spawnCli(args: string[], env: Record<string, string>, size = { c
     mark: () => {
       markAt = raw.length;
     },
-    write: (keys) => p.write(keys),
+    write: async (keys) => {
+      await new Promise((r) => setTimeout(r, 150));
+      p.write(keys);
+    },
     kill: () => p.kill('SIGKILL'),
     exit,
     async waitFor(pattern, timeoutMs = 60_000) {

@@ -12,19 +12,19 @@ const t = withCluster();
 async function toPreview(term: ReturnType<typeof spawnCli>) {
   await term.waitFor(/Findings: \d+/);
   await term.waitFor(/enter continue/);
-  term.write('\r');
+  await term.write('\r');
   for (const q of ['Which namespaces', 'Which security-context fixes', 'runAsUser for workloads', 'Pod Security Admission level']) {
     await term.waitFor(q);
     term.mark();
-    term.write('\r');
+    await term.write('\r');
   }
   await term.waitFor(/Plan: 7 changes/);
   // Look around the preview as an operator would: next change, then scroll its diff.
   term.mark();
-  term.write('\u001B[B');
+  await term.write('\u001B[B');
   await term.waitFor(/--- a\/Deployment\/productpage-v1/);
   term.mark();
-  term.write('j');
+  await term.write('j');
   await term.waitFor(/diff · lines 2–/);
 }
 
@@ -37,9 +37,9 @@ test('a whole guided session: preview, confirm, apply, summary with the rollback
   await term.waitFor(/connected to kube-harden-testbed .*Kubernetes v1\.34\.4, as kube-harden-admin/);
   await toPreview(term);
   term.mark();
-  term.write('\r');
+  await term.write('\r');
   await term.waitFor(/Apply 7 changes to kube-harden-testbed\? \(y\/N\)/);
-  term.write('y');
+  await term.write('y');
   const summary = await term.waitFor(/undo with: kube-harden rollback (\S+) --context kube-harden-testbed/);
   const id = /undo with: kube-harden rollback (\S+)/.exec(summary)![1];
   assert.match(summary, /applied 7 of 7 changes/);
@@ -66,7 +66,7 @@ test('a whole --preview session writes nothing: no mutating request without dryR
   await term.waitFor(/PREVIEW/);
   await toPreview(term);
   term.mark();
-  term.write('\r');
+  await term.write('\r');
   await term.waitFor(/Preview only/);
   const { exitCode } = await term.exit;
   assert.equal(exitCode, 0);
@@ -86,7 +86,7 @@ test('q leaves the session before anything is written, exit 0', async () => {
   const home = tempHome();
   const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
   await toPreview(term);
-  term.write('q');
+  await term.write('q');
   const { exitCode } = await term.exit;
   assert.equal(exitCode, 0);
   assert.deepEqual(readdirSync(home), []);
