@@ -1,5 +1,6 @@
 // Drive the real binary in a pseudo-terminal, as a person at a keyboard would.
 import pty from '@lydell/node-pty';
+import { after } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 import { BIN } from '../helpers.js';
 
@@ -19,16 +20,28 @@ export interface Term {
   kill(): void;
 }
 
+const live = new Set<{ kill(signal?: string): void }>();
+// A test that failed halfway leaves its session waiting for keys: end them all, or the file never exits.
+after(() => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 export function spawnCli(args: string[], env: Record<string, string>, size = { cols: 120, rows: 40 }): Term {
   const cleanEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'CI') cleanEnv[k] = v;
   const p = pty.spawn(process.execPath, [BIN, ...args], { name: 'xterm-256color', ...size, env: { ...cleanEnv, FORCE_COLOR: '1', ...env } });
+  live.add(p);
   let raw = '';
   let markAt = 0;
   p.onData((d) => {
     raw += d;
   });
-  const exit = new Promise<{ exitCode: number; signal?: number }>((resolve) => p.onExit(resolve));
+  const exit = new Promise<{ exitCode: number; signal?: number }>((resolve) =>
+    p.onExit((e) => {
+      live.delete(p);
+      resolve(e);
+    }),
+  );
   const text = () => stripVTControlCharacters(raw);
   return {
     text,
