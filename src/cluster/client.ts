@@ -61,6 +61,8 @@ export interface ListOptions {
   onPage?: (count: number) => void;
   /** Stream the items page by page instead of collecting them (the list then resolves empty). */
   each?: (item: KubeObject) => void;
+  /** Drop each item's status (for callers that only look at spec and metadata). */
+  dropStatus?: boolean;
 }
 
 export const FIELD_MANAGER = 'kube-harden';
@@ -219,6 +221,7 @@ export class Cluster {
         // managedFields are often the largest part of an object and kube-harden never uses them:
         // dropping them early keeps 10,000 workloads in memory cheaply.
         delete it.metadata.managedFields;
+        if (opts.dropStatus) delete (it as Record<string, unknown>).status;
         if (opts.each) opts.each(it);
         else items.push(it);
       }

@@ -82,9 +82,9 @@ export async function inspectWorkloads(ctx: InspectContext): Promise<Inspection>
         ctx.onProgress?.(`read ${Object.entries(counts).map(([k, v]) => `${v} ${k.toLowerCase()}s`).join(', ')}`);
       };
       if (perNamespace) {
-        await pMap([...inScope], (ns) => cluster.list(t, { namespace: ns, each: take }), { concurrency: 4 });
+        await pMap([...inScope], (ns) => cluster.list(t, { namespace: ns, each: take, dropStatus: true }), { concurrency: 4 });
       } else {
-        await cluster.list(t, { onPage, each: take });
+        await cluster.list(t, { onPage, each: take, dropStatus: true });
       }
     },
     { concurrency: WORKLOAD_KINDS.length },
