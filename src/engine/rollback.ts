@@ -107,7 +107,12 @@ export async function rollbackSnapshot(
     const steps: Step[] = await pMap(
       todo,
       async (change) => {
+        // Only its normalised state, resourceVersion and uid matter here: keep 10,000 of them small.
         const current = await cluster.tryGet(change.ref);
+        if (current) {
+          delete current.metadata.managedFields;
+          delete (current as Record<string, unknown>).status;
+        }
         const w = written.get(change.id);
         const ours = w?.hash ?? change.oursHash ?? (change.action === 'create' && change.after ? objectHash(change.after) : undefined);
         return { change, current, ours, plan: classify(change, current, ours, w?.uid) };
