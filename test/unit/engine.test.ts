@@ -78,8 +78,12 @@ test('confirmation policy', () => {
   assert.equal(confirmationFor({ changes: [change('a', 1, 'high')], interactive: true }), 'type-the-name');
 });
 
-test('PSA auto: restricted only where the server reported no violation, else baseline, else no enforce', () => {
-  const p = (restricted: string[] | null, baseline: string[] | null) => ({ namespace: 'n', violations: { restricted, baseline } });
+test('PSA auto: a level only where the server reported no violation and no template breaks it', () => {
+  const p = (restricted: string[] | null, baseline: string[] | null, templateChecks: string[] = []) => ({ namespace: 'n', violations: { restricted, baseline }, templateChecks });
+  // A Deployment scaled to zero has no pods for the server to judge: its template still counts.
+  assert.equal(enforceLevelFor('auto', p([], [], ['seccomp'])), 'baseline');
+  assert.equal(enforceLevelFor('auto', p([], [], ['privileged'])), undefined);
+  assert.equal(enforceLevelFor('auto', p([], [], ['readOnlyRootFilesystem', 'automountToken'])), 'restricted');
   assert.equal(enforceLevelFor('auto', p([], [])), 'restricted');
   assert.equal(enforceLevelFor('auto', p(['x'], [])), 'baseline');
   assert.equal(enforceLevelFor('auto', p(['x'], ['y'])), undefined);

@@ -28,7 +28,7 @@ function questions(ins: Inspection): Question[] {
   });
   const auto = facts.psa.map((p) => {
     const level = enforceLevelFor('auto', p);
-    return `${p.namespace}: enforce ${level ?? '(unchanged: pods would be rejected even by baseline)'}`;
+    return `${p.namespace}: enforce ${level ?? '(unchanged: pods or templates break even baseline)'}`;
   });
   const warnings = facts.psa.flatMap((p) => (p.violations.restricted ?? []).map((w) => `${p.namespace}: ${w}`));
   return [

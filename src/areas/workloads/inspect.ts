@@ -91,6 +91,14 @@ export async function inspectWorkloads(ctx: InspectContext): Promise<Inspection>
   );
 
   // Pod Security Admission: what each namespace enforces, and what the server says a stricter level would reject.
+  const templateChecks = new Map<string, Set<string>>();
+  for (const f of findings) {
+    const ns = f.ref.namespace;
+    if (!ns) continue;
+    const set = templateChecks.get(ns) ?? new Set<string>();
+    set.add(f.check);
+    templateChecks.set(ns, set);
+  }
   ctx.onProgress?.('asking the API server about Pod Security levels (dry-run)');
   const psa = await pMap(
     nsObjects,
@@ -100,7 +108,7 @@ export async function inspectWorkloads(ctx: InspectContext): Promise<Inspection>
       const [restricted, baseline] = hasPods
         ? await Promise.all([probeLevel(cluster, ns, 'restricted'), probeLevel(cluster, ns, 'baseline')])
         : [[], []];
-      return { namespace: name, ...psaLabels(ns), violations: { restricted, baseline } };
+      return { namespace: name, ...psaLabels(ns), violations: { restricted, baseline }, templateChecks: [...(templateChecks.get(name) ?? [])] };
     },
     { concurrency: cluster.concurrency },
   );

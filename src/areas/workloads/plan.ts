@@ -7,7 +7,7 @@ import type { FixId } from './checks.js';
 import { fixPodSpec } from './fixes.js';
 import type { WorkloadFacts } from './inspect.js';
 import { isPatchable, podSpecOf, type PodSpec } from './pod-spec.js';
-import { PSA_PREFIX, stricter, type NamespacePsa, type PsaLevel } from './psa.js';
+import { LEVEL_CHECKS, PSA_PREFIX, stricter, type NamespacePsa, type PsaLevel } from './psa.js';
 
 export type PsaMode = 'auto' | 'restricted' | 'baseline' | 'warn-only' | 'skip';
 
@@ -26,9 +26,11 @@ const FIX_LABEL: Record<FixId, string> = {
 export function enforceLevelFor(mode: PsaMode, p: NamespacePsa): PsaLevel | undefined {
   if (mode === 'skip' || mode === 'warn-only') return undefined;
   if (mode === 'restricted' || mode === 'baseline') return mode;
-  // auto: restricted where the server says no existing pod would be rejected, else baseline where that is clean.
-  if (p.violations.restricted && p.violations.restricted.length === 0) return 'restricted';
-  if (p.violations.baseline && p.violations.baseline.length === 0) return 'baseline';
+  // auto: a level where the server says no existing pod would be rejected and no pod template breaks it.
+  const clean = (level: 'baseline' | 'restricted') =>
+    p.violations[level] !== null && p.violations[level]!.length === 0 && !(p.templateChecks ?? []).some((c) => LEVEL_CHECKS[level].includes(c));
+  if (clean('restricted')) return 'restricted';
+  if (clean('baseline')) return 'baseline';
   return undefined;
 }
 

@@ -14,7 +14,18 @@ export interface NamespacePsa {
   audit?: string;
   /** What the API server's dry-run said existing pods would violate, per enforce level; null if it could not be asked. */
   violations: Record<'baseline' | 'restricted', string[] | null>;
+  /**
+   * Checks that fail in the namespace's pod templates. The server only judges pods that exist: a
+   * Deployment scaled to zero, or one whose pods are not created yet, would be refused later.
+   */
+  templateChecks?: string[];
 }
+
+/** The checks that break each Pod Security level (the rest of a profile's rules kube-harden does not check). */
+export const LEVEL_CHECKS: Record<'baseline' | 'restricted', string[]> = {
+  baseline: ['privileged', 'hostNamespaces', 'hostPath', 'dangerousCapabilities'],
+  restricted: ['privileged', 'hostNamespaces', 'hostPath', 'dangerousCapabilities', 'allowPrivilegeEscalation', 'runAsNonRoot', 'capabilitiesDropAll', 'seccomp'],
+};
 
 export const stricter = (a: string | undefined, b: string) => (RANK[a ?? 'privileged'] ?? 0) >= (RANK[b] ?? 0);
 
