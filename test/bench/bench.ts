@@ -11,6 +11,7 @@ import pty from '@lydell/node-pty';
 import { Cluster } from '../../src/cluster/client.js';
 import { BIN, deploymentManifest } from '../helpers.js';
 import { down, sharedTestbed, up, type Testbed } from '../cluster/testbed.js';
+import { keystrokeRedraw } from './keystroke.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -116,6 +117,8 @@ async function main() {
     const frames = [];
     for (let i = 0; i < 3; i++) frames.push(await firstFrame(bed.kubeconfig));
 
+    const keys = await keystrokeRedraw();
+
     const kinds = 'deployments,statefulsets,daemonsets,cronjobs,jobs,pods';
     const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
     const kget = kubectl ? await measure('kubectl', ['--kubeconfig', bed.kubeconfig, 'get', kinds, '-A', '-o', 'json']) : undefined;
@@ -133,6 +136,7 @@ async function main() {
       ['workloads / namespaces', `${N} Deployments (replicas ${REPLICAS}) / ${M}`],
       ['--help (median of 5)', `${median(help).toFixed(0)} ms`],
       ['first frame of the wizard (median of 3)', `${median(frames).toFixed(0)} ms`],
+      [`keystroke redraw, ${keys.diffLines}-line diff open`, `median ${keys.medianMs.toFixed(1)} ms, p95 ${keys.p95Ms.toFixed(1)} ms`],
       [`kubectl get ${kinds} -A -o json`, kget ? `${s(kget.ms)} (peak RSS ${kget.peakRssMb.toFixed(0)} MB)` : 'kubectl not found'],
       ['audit (all areas, JSON report)', `${s(audit.ms)} (peak RSS ${audit.peakRssMb.toFixed(0)} MB, ${findings} findings)`],
       ['audit / kubectl get', kget ? `${(audit.ms / kget.ms).toFixed(2)}x` : '-'],
