@@ -5,7 +5,3 @@ import { workloadsArea } from './workloads/index.js';
 export const AREAS: Area[] = [workloadsArea];
 
 export const AREA_IDS = ['rbac', 'tls', 'network', 'workloads', 'apiserver', 'images'] as const;
-
-export function areaById(id: string): Area | undefined {
-  return AREAS.find((a) => a.id === id);
-}

@@ -43,13 +43,3 @@ export function diffChange(change: Change, context = 3): DiffLine[] {
 }
 
 export const diffText = (change: Change): string => diffChange(change).map((l) => l.text).join('\n');
-
-export function diffStats(lines: DiffLine[]): { added: number; removed: number } {
-  let added = 0;
-  let removed = 0;
-  for (const l of lines) {
-    if (l.type === 'add') added++;
-    else if (l.type === 'del') removed++;
-  }
-  return { added, removed };
-}

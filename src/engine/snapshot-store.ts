@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
@@ -166,20 +166,6 @@ export class SnapshotStore {
     const all = await this.list();
     const undoable = all.filter((s) => s.state === 'applied' || s.state === 'partial' || s.state === 'failed');
     return undoable.at(-1)?.id;
-  }
-
-  async exists(id: string): Promise<boolean> {
-    try {
-      await stat(this.file(id));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Used by tests and `snapshots rm`: move aside rather than delete. */
-  async archive(id: string): Promise<void> {
-    await rename(this.file(id), `${this.file(id)}.archived`);
   }
 }
 
