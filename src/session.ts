@@ -146,7 +146,7 @@ export class Session {
     const before = new Set(changes.flatMap((c) => c.findingIds));
     const now: Finding[] = [];
     for (const area of this.areas.filter((a) => touched.has(a.id))) {
-      const ins = await area.inspect({ cluster: this.cluster, namespaces: this.namespaces });
+      const ins = await area.inspect({ cluster: this.cluster, namespaces: this.namespaces, keepObjects: false });
       now.push(...ins.findings);
     }
     const nowIds = new Set(now.map((f) => f.id));
