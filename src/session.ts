@@ -1,5 +1,4 @@
 import { Cluster, type AccessResult, type ConnectOptions, type Identity, type ServerVersion } from './cluster/client.js';
-import type { KubeObject } from './cluster/types.js';
 import { applyPlan, type ApplyEvent, type ApplyResult } from './engine/apply.js';
 import type { Change, DryRunResult } from './engine/change.js';
 import { dryRunPlan, requiredAccess } from './engine/preview.js';
@@ -153,10 +152,6 @@ export class Session {
     let fixed = 0;
     for (const id of before) if (!nowIds.has(id)) fixed++;
     return { fixed, remaining: before.size - fixed, findings: now };
-  }
-
-  objectsOf(areaId: string): KubeObject[] {
-    return this.states.find((s) => s.area.id === areaId)?.inspection.objects ?? [];
   }
 
   close(): Promise<void> {

@@ -24,6 +24,3 @@ export async function ask(question: string): Promise<string> {
     rl.close();
   }
 }
-
-export const csv = (v?: string): string[] | undefined =>
-  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
