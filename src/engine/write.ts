@@ -18,10 +18,10 @@ export async function guardedReplace(
 ): Promise<WriteResult> {
   let rv = expected.metadata.resourceVersion;
   for (let attempt = 0; ; attempt++) {
-    const body = structuredClone(after);
-    delete (body as Record<string, unknown>).status;
-    delete body.metadata.managedFields;
-    body.metadata.resourceVersion = rv;
+    // A shallow copy is enough: nothing below metadata is changed, and JSON.stringify does not mutate.
+    const { status: _status, ...rest } = after as KubeObject & { status?: unknown };
+    const { managedFields: _mf, ...metadata } = after.metadata;
+    const body: KubeObject = { ...rest, metadata: { ...metadata, resourceVersion: rv } };
     try {
       return await cluster.replace(body, opts);
     } catch (e) {
