@@ -3,6 +3,13 @@
 // meet here. Everything is compiled by `npm run build` (which `npm install` runs through `prepare`).
 import { main } from '../dist/cli/cli.js';
 
+// A reader that goes away (`kube-harden apply ... | head`) must not kill an apply halfway: ignore EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 const ui = {
   harden: async (opts) => (await import('../dist/ui/run.js')).runHarden(opts),
 };
