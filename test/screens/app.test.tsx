@@ -127,6 +127,16 @@ async function press(stdin: { write: (s: string) => void }, key: string) {
   stdin.write(key);
 }
 
+/** From the overview, accept the default answer of both questions. */
+async function answerDefaults(a: ReturnType<typeof start>) {
+  await frameHas(a.lastFrame, 'Findings: 2');
+  await press(a.stdin, KEY.enter);
+  await frameHas(a.lastFrame, 'PSA level?');
+  await press(a.stdin, KEY.enter);
+  await frameHas(a.lastFrame, 'Which fixes?');
+  await press(a.stdin, KEY.enter);
+}
+
 test('app, preview mode: pick a context, overview, questions, preview; nothing applied, exit 0', async () => {
   const f = fake();
   const a = start({ preview: true }, f);
@@ -198,12 +208,7 @@ test('app, apply: profile answers are the defaults, confirm y, apply, verify, su
 test('app: a conflict during apply exits 4 and shows the automatic rollback', async () => {
   const f = fake({ contexts: 1, failApply: true });
   const a = start({ preview: false, context: 'kind-dev' }, f);
-  await frameHas(a.lastFrame, 'Findings: 2');
-  await press(a.stdin, KEY.enter);
-  await frameHas(a.lastFrame, 'PSA level?');
-  await press(a.stdin, KEY.enter);
-  await frameHas(a.lastFrame, 'Which fixes?');
-  await press(a.stdin, KEY.enter);
+  await answerDefaults(a);
   await frameHas(a.lastFrame, 'Plan: 1 change');
   await press(a.stdin, KEY.enter);
   await frameHas(a.lastFrame, '(y/N)');
@@ -254,12 +259,7 @@ test('app: q at the overview leaves with exit 0, closes the session, writes noth
 test('app: an empty plan says nothing to change and exits 0', async () => {
   const f = fake({ contexts: 1, changes: [] });
   const a = start({ preview: false }, f);
-  await frameHas(a.lastFrame, 'Findings: 2');
-  await press(a.stdin, KEY.enter);
-  await frameHas(a.lastFrame, 'PSA level?');
-  await press(a.stdin, KEY.enter);
-  await frameHas(a.lastFrame, 'Which fixes?');
-  await press(a.stdin, KEY.enter);
+  await answerDefaults(a);
   await waitFor(() => a.code() !== undefined, a.text);
   assert.equal(a.code(), 0);
   assert.match(a.text(), /nothing to change/);
