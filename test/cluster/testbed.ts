@@ -2,13 +2,14 @@
 // built from k8s.io/kubernetes (see main.go) and driven from here. See DESIGN.md "Test bed contract".
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { buildOnce, cacheRoot, goBinary, pidAlive, tail } from './tools.js';
 
 export * from './kube.js';
 
@@ -59,77 +60,26 @@ async function sourceHash(): Promise<string> {
   return h.digest('hex').slice(0, 16);
 }
 
-function cacheRoot(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'kube-harden-testbed');
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Path of the test bed binary, building it first if needed. The build is keyed by a hash of
  * test/cluster/{go.mod,go.sum,*.go}; concurrent callers wait for one build (lock directory).
  */
 export async function ensureBuilt(): Promise<string> {
-  const dir = path.join(cacheRoot(), await sourceHash());
-  const bin = path.join(dir, 'testbed');
-  if (existsSync(bin)) return bin;
-  await mkdir(dir, { recursive: true });
-  const lock = path.join(dir, 'build.lock');
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (existsSync(bin)) return bin;
-      let owner = 0;
-      try {
-        owner = Number(readFileSync(path.join(lock, 'pid'), 'utf8')) || 0;
-      } catch {
-        /* lock just created, pid not written yet */
-      }
-      const age = Date.now() - (await stat(lock)).mtimeMs;
-      if ((owner && !pidAlive(owner)) || (!owner && age > 60_000)) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      await sleep(1000);
-    }
-  }
-  try {
-    writeFileSync(path.join(lock, 'pid'), String(process.pid));
-    if (existsSync(bin)) return bin;
-    log(`building the test bed (first time only, ~6 min on 2 cores; cached afterwards in ${dir})…`);
+  const bin = path.join(cacheRoot(), await sourceHash(), 'testbed');
+  return buildOnce(bin, async (tmp) => {
+    log(`building the test bed (first time only, ~6 min on 2 cores; cached afterwards in ${path.dirname(bin)})…`);
     const started = Date.now();
-    const tmp = path.join(dir, `testbed.tmp-${process.pid}`);
-    const go = process.env.GO ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go');
-    const result = await execa(go, ['build', '-p', '2', '-trimpath', '-ldflags', ldflags(), '-o', tmp, '.'], {
+    const result = await execa(goBinary(), ['build', '-p', '2', '-trimpath', '-ldflags', ldflags(), '-o', tmp, '.'], {
       cwd: here,
       env: { CGO_ENABLED: '0' },
       reject: false,
       all: true,
     });
     if (result.exitCode !== 0) {
-      await rm(tmp, { force: true });
       throw new Error(`go build of the test bed failed (exit ${result.exitCode}):\n${tail(String(result.all ?? ''), 40)}`);
     }
-    await rename(tmp, bin);
     log(`built in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);
-    return bin;
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
-}
-
-function tail(text: string, lines: number): string {
-  return text.split('\n').slice(-lines).join('\n');
+  });
 }
 
 function fileTail(file: string, lines: number): string {
