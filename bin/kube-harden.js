@@ -1,7 +1,19 @@
 #!/usr/bin/env node
-// The composition root: the core (dist/cli, an esbuild bundle of src/) and the terminal UI (dist/ui, of screens/)
-// meet here. Everything is compiled by `npm run build` (which `npm install` runs through `prepare`).
-import { main } from '../dist/cli/cli.js';
+// The composition root: the core (dist/cli.js, an esbuild bundle of src/) and the terminal UI
+// (dist/ui.js, of screens/) meet here. `npm run build` makes both (`npm install` in a clone runs it
+// through `prepare`, `npm pack` through `prepack`).
+
+// First, before anything that needs Node 22 is loaded: an older Node gets one line, not a stack trace
+// from deep inside undici. This part must parse and run on any Node.
+const NEEDED = [22, 19];
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
+  process.stderr.write(
+    `kube-harden: needs Node.js >= ${NEEDED.join('.')}, but this is Node.js ${process.versions.node} (${process.execPath}); ` +
+      'install Node 22 or newer (https://nodejs.org/, or `nvm install 22`)\n',
+  );
+  process.exit(2);
+}
 
 // A reader that goes away (`kube-harden apply ... | head`) must not kill an apply halfway: ignore EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
@@ -10,8 +22,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+const { main } = await import('../dist/cli.js');
 const ui = {
-  harden: async (opts) => (await import('../dist/ui/run.js')).runHarden(opts),
+  harden: async (opts) => (await import('../dist/ui.js')).runHarden(opts),
 };
 
 const code = await main(process.argv, ui);

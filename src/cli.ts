@@ -57,7 +57,28 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
   ).action(async (o) => {
     run(await ui.harden({ kubeconfig: o.kubeconfig, context: o.context, preview: !!o.preview, profile: o.profile, saveProfile: o.saveProfile, areas: o.areas, namespaces: o.namespaces, concurrency: o.concurrency }));
   });
-  void harden;
+  // The top-level help shows the session's own options and a few examples, as kubectl and gh do: a new
+  // user reads `kube-harden --help` first, and the session is what they came for.
+  program.addHelpText('after', () => {
+    const help = harden.createHelp();
+    const opts = help.visibleOptions(harden).filter((o) => o.long !== '--help');
+    const width = Math.max(...opts.map((o) => help.optionTerm(o).length));
+    return [
+      '',
+      'The guided session (the default command; also `kube-harden harden`) takes:',
+      ...opts.map((o) => `  ${help.optionTerm(o).padEnd(width)}  ${help.optionDescription(o)}`),
+      '',
+      'Examples:',
+      '  kube-harden                                   walk the cluster of the current context, area by area',
+      '  kube-harden --preview --context staging       the same session; nothing is written, anywhere',
+      '  kube-harden audit --output sarif --fail-on high > kube-harden.sarif    a CI gate',
+      '  kube-harden apply --profile restricted --yes  replay saved answers without a terminal',
+      '  kube-harden rollback                          undo the newest apply',
+      '',
+      'Exit codes: 0 done, 1 findings at --fail-on or a change failed, 2 usage or input error,',
+      '3 cluster unreachable or credentials rejected, 4 refused for safety.',
+    ].join('\n');
+  });
 
   globals(program.command('audit').description('report findings, change nothing'))
     .addOption(new Option('--output <format>', 'report format').choices(['table', 'json', 'sarif', 'junit']).default('table'))

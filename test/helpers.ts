@@ -9,12 +9,12 @@ import { Cluster } from '../src/cluster/client.js';
 import { builtinByKind } from '../src/cluster/resources.js';
 import type { KubeObject } from '../src/cluster/types.js';
 import { normalise } from '../src/engine/normalise.js';
-import { applyManifests, sharedTestbed, type Testbed } from './cluster/testbed.js';
+import { applyManifests, BOOKINFO, sharedTestbed, type Testbed } from './cluster/testbed.js';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = path.join(repo, 'bin/kube-harden.js');
 
-export { sharedTestbed, type Testbed };
+export { sharedTestbed, BOOKINFO, type Testbed };
 
 let counter = 0;
 /** A namespace name no other test uses. */

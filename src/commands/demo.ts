@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
@@ -17,58 +17,8 @@ function repoRoot(): string {
   return d;
 }
 
-export function fixturesDir(): string {
-  return process.env.KUBE_HARDEN_FIXTURES ?? resolve(repoRoot(), '../shared/fixtures');
-}
-
-/** A few insecure extras beside bookinfo, each one a kind of finding the wizard should handle. */
-export const DEMO_EXTRAS = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: legacy }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: log-shipper, namespace: legacy }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: log-shipper } }
-  template:
-    metadata: { labels: { app: log-shipper } }
-    spec:
-      hostPID: true
-      containers:
-        - name: shipper
-          image: docker.io/fluent/fluent-bit:3.0
-          securityContext: { privileged: true }
-          volumeMounts: [{ name: varlog, mountPath: /var/log }]
-      volumes: [{ name: varlog, hostPath: { path: /var/log } }]
----
-apiVersion: batch/v1
-kind: CronJob
-metadata: { name: nightly-report, namespace: legacy }
-spec:
-  schedule: "0 3 * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers:
-            - name: report
-              image: docker.io/library/busybox:1.36
-              command: [sh, -c, "echo report"]
-              securityContext: { capabilities: { add: [NET_ADMIN] } }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: debug-shell, namespace: legacy }
-spec:
-  containers:
-    - name: shell
-      image: docker.io/library/busybox:1.36
-      command: [sleep, infinity]
-`;
+/** The demo's data (src/demo: bookinfo and the insecure extras), shipped with the package. */
+export const demoDataDir = (): string => join(repoRoot(), 'src/demo');
 
 export async function seed(cluster: Cluster, docs: KubeObject[], namespace?: string): Promise<number> {
   let created = 0;
@@ -92,7 +42,11 @@ export const parseDocs = (text: string): KubeObject[] =>
 export async function demo(opts: { down?: boolean; preview?: boolean }, ui: { harden(o: HardenOptions): Promise<number> }): Promise<number> {
   const dir = join(dataDir(), 'demo');
   const cli = join(repoRoot(), 'test/cluster/cli.ts');
-  if (!existsSync(cli)) throw new UsageError('the demo needs the source checkout (test/cluster) and Go; run it from the repository');
+  if (!existsSync(cli) || !existsSync(join(repoRoot(), 'node_modules/tsx'))) {
+    throw new UsageError(
+      'the demo builds a local Kubernetes API server from Go sources, which only a source checkout has: clone the kube-harden repository and run `npm install && npm run demo` there',
+    );
+  }
   const run = (args: string[]) =>
     execa('node', ['--import', 'tsx', cli, ...args], { cwd: repoRoot(), stderr: 'inherit', preferLocal: true });
   if (opts.down) {
@@ -107,8 +61,8 @@ export async function demo(opts: { down?: boolean; preview?: boolean }, ui: { ha
   try {
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bookinfo' } };
     await seed(cluster, [ns]);
-    const bookinfo = parseDocs(readFileSync(join(fixturesDir(), 'workloads/bookinfo/bookinfo.yaml'), 'utf8'));
-    const n = (await seed(cluster, bookinfo, 'bookinfo')) + (await seed(cluster, parseDocs(DEMO_EXTRAS)));
+    const data = (f: string) => parseDocs(readFileSync(join(demoDataDir(), f), 'utf8'));
+    const n = (await seed(cluster, data('bookinfo/bookinfo.yaml'), 'bookinfo')) + (await seed(cluster, data('extras.yaml')));
     progress(n ? `seeded bookinfo and a few insecure extras (${n} objects)` : 'demo workloads already there');
   } finally {
     await cluster.close();

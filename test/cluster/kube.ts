@@ -11,10 +11,13 @@ import { parseAllDocuments } from 'yaml';
 /** Repository root (two levels above test/cluster). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Root of the shared fixtures: $KUBE_HARDEN_FIXTURES or ../shared/fixtures next to the repo. */
+/** Root of the test fixtures inside the repository (test/fixtures; see its README for provenance). */
 export function fixturesRoot(): string {
-  return process.env.KUBE_HARDEN_FIXTURES ?? path.resolve(repoRoot, '../shared/fixtures');
+  return path.join(repoRoot, 'test/fixtures');
 }
+
+/** Istio's bookinfo: the demo's data (src/demo), which the tests share. */
+export const BOOKINFO = path.join(repoRoot, 'src/demo/bookinfo/bookinfo.yaml');
 
 /** A KubeConfig loaded from a file. */
 export function loadKubeConfig(kubeconfig: string): k8s.KubeConfig {
@@ -172,7 +175,7 @@ export async function ensureNamespace(kubeconfig: string, namespace: string): Pr
 
 /**
  * Create every object of a multi-document YAML file (absolute or relative to the fixtures root,
- * e.g. 'workloads/bookinfo/bookinfo.yaml') in `namespace`, creating the namespace first. Namespaced
+ * e.g. BOOKINFO) in `namespace`, creating the namespace first. Namespaced
  * objects are put in `namespace` whatever their manifest says. Returns the created objects.
  */
 export async function applyManifests(

@@ -2,14 +2,14 @@
 // exit 4, and the changes already made are rolled back.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { namespaceState, seedFixture, tempHome, uniqueNs, withCluster } from '../helpers.js';
+import { namespaceState, seedFixture, tempHome, uniqueNs, withCluster, BOOKINFO } from '../helpers.js';
 import { spawnCli } from './pty.js';
 
 const t = withCluster();
 
 test('edited between preview and apply: not overwritten, exit 4, the rest rolled back', async () => {
   const ns = uniqueNs('conflict');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const home = tempHome();
   const term = spawnCli(['apply', '--profile', 'restricted', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
   await term.waitFor(/Apply 7 change\(s\) to kube-harden-testbed\? \(y\/N\)/);

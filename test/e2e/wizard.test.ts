@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { podSpecOf } from '../../src/areas/workloads/pod-spec.js';
-import { auditOffset, auditSince, deployments, MUTATING, namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster } from '../helpers.js';
+import { auditOffset, auditSince, deployments, MUTATING, namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster, BOOKINFO } from '../helpers.js';
 import { spawnCli } from './pty.js';
 
 const t = withCluster();
@@ -30,7 +30,7 @@ async function toPreview(term: ReturnType<typeof spawnCli>) {
 
 test('a whole guided session: preview, confirm, apply, summary with the rollback command; then rollback', async () => {
   const ns = uniqueNs('wizard');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
   const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
@@ -58,7 +58,7 @@ test('a whole guided session: preview, confirm, apply, summary with the rollback
 
 test('a whole --preview session writes nothing: no mutating request without dryRun, no local file', async () => {
   const ns = uniqueNs('wizard-preview');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
   const offset = auditOffset(t.bed);
@@ -81,7 +81,7 @@ test('a whole --preview session writes nothing: no mutating request without dryR
 
 test('q leaves the session before anything is written, exit 0', async () => {
   const ns = uniqueNs('wizard-quit');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
   const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });

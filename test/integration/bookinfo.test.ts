@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { podSpecOf, allContainers, type PodSpec } from '../../src/areas/workloads/pod-spec.js';
-import { deployments, namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster } from '../helpers.js';
+import { deployments, namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster, BOOKINFO } from '../helpers.js';
 
 const t = withCluster();
 
@@ -21,7 +21,7 @@ function assertHardened(pod: PodSpec, runAsUser?: number) {
 
 test('bookinfo: apply hardens every container, rollback restores every object exactly', async () => {
   const ns = uniqueNs('bookinfo');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const beforeState = await namespaceState(t.cluster, ns);
   assert.equal(Object.keys(beforeState).filter((k) => k.startsWith('Deployment/')).length, 6);
   const home = tempHome();
@@ -51,7 +51,7 @@ test('bookinfo: apply hardens every container, rollback restores every object ex
 
 test('bookinfo: an answered runAsUser is set where no user is named', async () => {
   const ns = uniqueNs('bookinfo-uid');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const home = tempHome();
   const profile = path.join(home, 'uid.yaml');
   writeFileSync(

@@ -1,7 +1,7 @@
 // A user without the permissions a plan needs is told which, before anything is written.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster } from '../helpers.js';
+import { namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster, BOOKINFO } from '../helpers.js';
 
 const t = withCluster();
 
@@ -14,7 +14,7 @@ test('the limited user (no grants): exit 4 naming the missing read permissions',
 
 test('a read-only user: the missing write permissions are named before the first write', async () => {
   const ns = uniqueNs('readonly');
-  await seedFixture(t.bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(t.bed, BOOKINFO, ns);
   const stateBefore = await namespaceState(t.cluster, ns);
   const binding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',

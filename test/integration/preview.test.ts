@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { before, test } from 'node:test';
-import { auditOffset, auditSince, MUTATING, runCli, seedFixture, sharedTestbed, tempHome, uniqueNs, type Testbed } from '../helpers.js';
+import { auditOffset, auditSince, MUTATING, runCli, seedFixture, sharedTestbed, tempHome, uniqueNs, type Testbed, BOOKINFO } from '../helpers.js';
 
 let bed: Testbed;
 before(async () => {
@@ -12,7 +12,7 @@ before(async () => {
 
 test('apply --preview and audit send no mutating request without dryRun and write no local state', async () => {
   const ns = uniqueNs('preview');
-  await seedFixture(bed, 'workloads/bookinfo/bookinfo.yaml', ns);
+  await seedFixture(bed, BOOKINFO, ns);
   const home = tempHome();
   const offset = auditOffset(bed);
 
