@@ -326,6 +326,23 @@ describe('named ports', () => {
     assert.equal(ok(model(udpDns), client, a, 53, 'UDP'), true);
   });
 
+  test('one number, two protocols, two names (DNS over TCP and UDP)', () => {
+    const dns = pod('default', 'dns', { app: 'dns' }, { ports: [{ name: 'dns-tcp', containerPort: 53 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }] });
+    const m = model(policy('default', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 'dns', protocol: 'UDP' }, { port: 'dns-tcp' }] }] }));
+    assert.deepEqual(evaluate(m, client, dns, 53, 'UDP').port, { number: 53, names: ['dns'] });
+    assert.deepEqual(evaluate(m, client, dns, 53, 'TCP').port, { number: 53, names: ['dns-tcp'] });
+    assert.equal(ok(m, client, dns, 53, 'UDP'), true);
+    assert.equal(ok(m, client, dns, 53, 'TCP'), true);
+    const udpOnly = model(policy('default', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 'dns', protocol: 'UDP' }] }] }));
+    assert.equal(ok(udpOnly, client, dns, 53, 'TCP'), false);
+  });
+
+  test('two containers naming the same port differently: either name matches', () => {
+    const twin = pod('default', 'twin', {}, { ports: [{ name: 'a', containerPort: 80 }, { name: 'b', containerPort: 80 }] });
+    assert.deepEqual(evaluate(model(), client, twin, 80, 'TCP').port, { number: 80, names: ['a', 'b'] });
+    assert.equal(ok(model(policy('default', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 'b' }] }] })), client, twin, 'a'), true);
+  });
+
   test('an unresolvable named connection: number null, only port-less rules match', () => {
     const r = evaluate(model(allowHttp), client, a, 'metrics', 'TCP');
     assert.deepEqual(r.port, { number: null, names: [] });
