@@ -385,7 +385,11 @@ test('authorize equals the API server on every SubjectAccessReview', async () =>
   }).catch(async (e) => {
     throw new Error(`${(e as Error).message}: ${unsettled(await cluster.list(builtinByKind('ClusterRole'))).join(', ')}`);
   });
-  const admin = (await cluster.get({ apiVersion: RBAC_API, kind: 'ClusterRole', name: 'admin' })) as RbacObject;
+  const stored = async (name: string) => (await cluster.get({ apiVersion: RBAC_API, kind: 'ClusterRole', name })) as RbacObject;
+  const [aggA, aggOuter] = [await stored(`${RUN}-agg-a`), await stored(`${RUN}-agg-outer`)];
+  assert.ok((aggA.rules?.length ?? 0) > 0, 'the controller filled our aggregated role');
+  assert.deepEqual(aggOuter.rules, aggA.rules, 'an aggregated role aggregating an aggregated role');
+  const admin = await stored('admin');
   assert.ok(admin.rules?.some((rule) => rule.resources?.includes(`${RUN}-gadgets`)), 'our aggregate-to-edit part reached admin through edit');
 
   phase('aggregation settled');
