@@ -1,5 +1,6 @@
 // The Pod Security Standards controls, one function per upstream check version, transcribed from
-// k8s.io/pod-security-admission@v0.34.4 policy/check_*.go. Reasons and details are the exact strings
+// k8s.io/pod-security-admission@v0.34.4 policy/check_*.go: the shared helpers and the baseline controls
+// here, the restricted controls in pod-security-restricted.ts. Reasons and details are the exact strings
 // the API server puts in its refusal. Every function only reads its input.
 //
 // Go semantics kept on purpose: a pointer field is "set" when present and not null; a Go set's List()
@@ -86,25 +87,25 @@ export type CheckFn = (pod: CheckInput) => ControlFailure | undefined;
 
 // ---- helpers (policy/helpers.go, visitor.go) ------------------------------------------------------
 
-const set = (v: unknown): boolean => v !== undefined && v !== null;
+export const set = (v: unknown): boolean => v !== undefined && v !== null;
 
 /** Go's sort.Strings: byte-wise order of the UTF-8 encoding. */
 export const goCompare = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 /** sets.String.List(): distinct values in byte-wise order. */
-const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort(goCompare);
+export const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort(goCompare);
 
-const joinQuote = (items: string[]): string => (items.length === 0 ? '' : `"${items.join('", "')}"`);
-const pluralize = (singular: string, plural: string, count: number): string => (count === 1 ? singular : plural);
-const containers = (n: number) => pluralize('container', 'containers', n);
+export const joinQuote = (items: string[]): string => (items.length === 0 ? '' : `"${items.join('", "')}"`);
+export const pluralize = (singular: string, plural: string, count: number): string => (count === 1 ? singular : plural);
+export const containers = (n: number) => pluralize('container', 'containers', n);
 
-function visitContainers(spec: PsaPodSpec, visit: (c: PsaContainer) => void): void {
+export function visitContainers(spec: PsaPodSpec, visit: (c: PsaContainer) => void): void {
   for (const c of spec.initContainers ?? []) visit(c);
   for (const c of spec.containers ?? []) visit(c);
   for (const c of spec.ephemeralContainers ?? []) visit(c);
 }
 
-const isWindows = (spec: PsaPodSpec) => spec.os?.name === 'windows';
-const relaxed = (p: CheckInput) => p.relaxForUserNamespaces && p.spec.hostUsers === false;
+export const isWindows = (spec: PsaPodSpec) => spec.os?.name === 'windows';
+export const relaxed = (p: CheckInput) => p.relaxForUserNamespaces && p.spec.hostUsers === false;
 
 const GO_NAMED_ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' };
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
@@ -340,7 +341,7 @@ export function seccompProfileBaseline_1_0({ spec, annotations }: CheckInput): C
 }
 
 /** Shared by seccompProfile_baseline 1.19 (requireSet=false) and seccompProfile_restricted 1.19. */
-function seccompFields(spec: PsaPodSpec, requireSet: boolean): ControlFailure | undefined {
+export function seccompFields(spec: PsaPodSpec, requireSet: boolean): ControlFailure | undefined {
   const setters: string[] = [];
   const values: string[] = [];
   let podSet = false;
@@ -407,124 +408,3 @@ export function windowsHostProcess_1_0({ spec }: CheckInput): ControlFailure | u
     ? { reason: 'hostProcess', detail: `${setters.join(' and ')} must not set securityContext.windowsOptions.hostProcess=true` }
     : undefined;
 }
-
-// ---- restricted -----------------------------------------------------------------------------------
-
-export function allowPrivilegeEscalation_1_8({ spec }: CheckInput): ControlFailure | undefined {
-  const bad: string[] = [];
-  visitContainers(spec, (c) => {
-    if (c.securityContext?.allowPrivilegeEscalation !== false) bad.push(c.name);
-  });
-  return bad.length
-    ? {
-        reason: 'allowPrivilegeEscalation != false',
-        detail: `${containers(bad.length)} ${joinQuote(bad)} must set securityContext.allowPrivilegeEscalation=false`,
-      }
-    : undefined;
-}
-
-/** From 1.25 pods with spec.os.name=windows are exempt (the API rejects these Linux-only fields on them). */
-const exemptWindows =
-  (check: CheckFn): CheckFn =>
-  (p) =>
-    isWindows(p.spec) ? undefined : check(p);
-
-export const allowPrivilegeEscalation_1_25 = exemptWindows(allowPrivilegeEscalation_1_8);
-
-export function capabilitiesRestricted_1_22({ spec }: CheckInput): ControlFailure | undefined {
-  const missingDrop: string[] = [];
-  const adding: string[] = [];
-  const caps: string[] = [];
-  visitContainers(spec, (c) => {
-    const capabilities = c.securityContext?.capabilities;
-    if (!set(capabilities)) {
-      missingDrop.push(c.name);
-      return;
-    }
-    if (!(capabilities!.drop ?? []).includes('ALL')) missingDrop.push(c.name);
-    let addedForbidden = false;
-    for (const cap of capabilities!.add ?? []) {
-      if (cap !== 'NET_BIND_SERVICE') {
-        addedForbidden = true;
-        caps.push(cap);
-      }
-    }
-    if (addedForbidden) adding.push(c.name);
-  });
-  const details: string[] = [];
-  if (missingDrop.length) details.push(`${containers(missingDrop.length)} ${joinQuote(missingDrop)} must set securityContext.capabilities.drop=["ALL"]`);
-  if (adding.length) details.push(`${containers(adding.length)} ${joinQuote(adding)} must not include ${joinQuote(sorted(caps))} in securityContext.capabilities.add`);
-  return details.length ? { reason: 'unrestricted capabilities', detail: details.join('; ') } : undefined;
-}
-export const capabilitiesRestricted_1_25 = exemptWindows(capabilitiesRestricted_1_22);
-
-const ALLOWED_VOLUME_SOURCES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'image', 'persistentVolumeClaim', 'projected', 'secret'];
-const RESTRICTED_VOLUME_SOURCES = [
-  'hostPath', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'nfs', 'iscsi', 'glusterfs', 'rbd', 'flexVolume',
-  'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk',
-  'portworxVolume', 'scaleIO', 'storageos',
-];
-
-export function restrictedVolumes_1_0({ spec }: CheckInput): ControlFailure | undefined {
-  const bad: string[] = [];
-  const types: string[] = [];
-  for (const v of spec.volumes ?? []) {
-    if (ALLOWED_VOLUME_SOURCES.some((k) => set(v[k]))) continue;
-    const restricted = RESTRICTED_VOLUME_SOURCES.find((k) => set(v[k]));
-    // A volume with no source at all is an emptyDir: the API server defaults it so (SetDefaults_Volume)
-    // before admission, in pods and in templates alike. Upstream's own fixtures rely on it.
-    if (!restricted) continue;
-    bad.push(v.name);
-    types.push(restricted);
-  }
-  if (!bad.length) return undefined;
-  const distinct = sorted(types);
-  return {
-    reason: 'restricted volume types',
-    detail: `${pluralize('volume', 'volumes', bad.length)} ${joinQuote(bad)} ${pluralize('uses', 'use', bad.length)} ${pluralize('restricted volume type', 'restricted volume types', distinct.length)} ${joinQuote(distinct)}`,
-  };
-}
-
-export function runAsNonRoot_1_0(p: CheckInput): ControlFailure | undefined {
-  if (relaxed(p)) return undefined;
-  const { spec } = p;
-  const setters: string[] = [];
-  let podNonRoot = false;
-  const podValue = spec.securityContext?.runAsNonRoot;
-  if (set(podValue)) {
-    if (!podValue) setters.push('pod');
-    else podNonRoot = true;
-  }
-  const explicit: string[] = [];
-  const implicit: string[] = [];
-  visitContainers(spec, (c) => {
-    const v = c.securityContext?.runAsNonRoot;
-    if (set(v)) {
-      if (!v) explicit.push(c.name);
-    } else if (!podNonRoot) implicit.push(c.name);
-  });
-  if (explicit.length) setters.push(`${containers(explicit.length)} ${joinQuote(explicit)}`);
-  if (setters.length) return { reason: 'runAsNonRoot != true', detail: `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false` };
-  if (implicit.length) {
-    return {
-      reason: 'runAsNonRoot != true',
-      detail: `pod or ${containers(implicit.length)} ${joinQuote(implicit)} must set securityContext.runAsNonRoot=true`,
-    };
-  }
-  return undefined;
-}
-
-export function runAsUser_1_23(p: CheckInput): ControlFailure | undefined {
-  if (relaxed(p)) return undefined;
-  const setters: string[] = [];
-  if (p.spec.securityContext?.runAsUser === 0) setters.push('pod');
-  const bad: string[] = [];
-  visitContainers(p.spec, (c) => {
-    if (c.securityContext?.runAsUser === 0) bad.push(c.name);
-  });
-  if (bad.length) setters.push(`${containers(bad.length)} ${joinQuote(bad)}`);
-  return setters.length ? { reason: 'runAsUser=0', detail: `${setters.join(' and ')} must not set runAsUser=0` } : undefined;
-}
-
-export const seccompProfileRestricted_1_19: CheckFn = ({ spec }) => seccompFields(spec, true);
-export const seccompProfileRestricted_1_25 = exemptWindows(seccompProfileRestricted_1_19);

@@ -2,11 +2,13 @@
 // the baseline and restricted levels, for every policy version, with the server's own check ids and
 // messages. A pure evaluator (no I/O, never mutates its input) ported from the upstream policy package
 // k8s.io/pod-security-admission@v0.34.4 (policy/registry.go, api/helpers.go); the controls themselves
-// are in pod-security-controls.ts. Proven equal to upstream's own fixtures (test/unit/pod-security.test.ts)
-// and to a real kube-apiserver (test/integration/pod-security-differential.test.ts).
+// are in pod-security-controls.ts (helpers, baseline) and pod-security-restricted.ts. Proven equal to
+// upstream's own fixtures (test/unit/pod-security.test.ts) and to a real kube-apiserver
+// (test/integration/pod-security-differential.test.ts).
 import type { PodSpec } from './pod-spec.js';
-import * as c from './pod-security-controls.js';
-import { goCompare, type CheckFn, type PsaPodSpec } from './pod-security-controls.js';
+import * as b from './pod-security-controls.js';
+import { goCompare, type CheckFn, type CheckInput, type PsaPodSpec } from './pod-security-controls.js';
+import * as r from './pod-security-restricted.js';
 
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
@@ -52,32 +54,32 @@ const v = (minor: number, check: CheckFn, overrides?: string[]): VersionedCheck 
 
 /** The checks and their versions, as registered upstream (policy/check_*.go). */
 export const POD_SECURITY_CHECKS: readonly PodSecurityCheck[] = [
-  { id: 'allowPrivilegeEscalation', level: 'restricted', versions: [v(8, c.allowPrivilegeEscalation_1_8), v(25, c.allowPrivilegeEscalation_1_25)] },
-  { id: 'appArmorProfile', level: 'baseline', versions: [v(0, c.appArmorProfile_1_0)] },
-  { id: 'capabilities_baseline', level: 'baseline', versions: [v(0, c.capabilitiesBaseline_1_0)] },
+  { id: 'allowPrivilegeEscalation', level: 'restricted', versions: [v(8, r.allowPrivilegeEscalation_1_8), v(25, r.allowPrivilegeEscalation_1_25)] },
+  { id: 'appArmorProfile', level: 'baseline', versions: [v(0, b.appArmorProfile_1_0)] },
+  { id: 'capabilities_baseline', level: 'baseline', versions: [v(0, b.capabilitiesBaseline_1_0)] },
   {
     id: 'capabilities_restricted',
     level: 'restricted',
-    versions: [v(22, c.capabilitiesRestricted_1_22, ['capabilities_baseline']), v(25, c.capabilitiesRestricted_1_25, ['capabilities_baseline'])],
+    versions: [v(22, r.capabilitiesRestricted_1_22, ['capabilities_baseline']), v(25, r.capabilitiesRestricted_1_25, ['capabilities_baseline'])],
   },
-  { id: 'hostNamespaces', level: 'baseline', versions: [v(0, c.hostNamespaces_1_0)] },
-  { id: 'hostPathVolumes', level: 'baseline', versions: [v(0, c.hostPathVolumes_1_0)] },
-  { id: 'hostPorts', level: 'baseline', versions: [v(0, c.hostPorts_1_0)] },
-  { id: 'hostProbesAndHostLifecycle', level: 'baseline', versions: [v(34, c.hostProbesAndHostLifecycle_1_34)] },
-  { id: 'privileged', level: 'baseline', versions: [v(0, c.privileged_1_0)] },
-  { id: 'procMount', level: 'baseline', versions: [v(0, c.procMount_1_0)] },
-  { id: 'restrictedVolumes', level: 'restricted', versions: [v(0, c.restrictedVolumes_1_0, ['hostPathVolumes'])] },
-  { id: 'runAsNonRoot', level: 'restricted', versions: [v(0, c.runAsNonRoot_1_0)] },
-  { id: 'runAsUser', level: 'restricted', versions: [v(23, c.runAsUser_1_23)] },
-  { id: 'seLinuxOptions', level: 'baseline', versions: [v(0, c.seLinuxOptions_1_0), v(31, c.seLinuxOptions_1_31)] },
-  { id: 'seccompProfile_baseline', level: 'baseline', versions: [v(0, c.seccompProfileBaseline_1_0), v(19, c.seccompProfileBaseline_1_19)] },
+  { id: 'hostNamespaces', level: 'baseline', versions: [v(0, b.hostNamespaces_1_0)] },
+  { id: 'hostPathVolumes', level: 'baseline', versions: [v(0, b.hostPathVolumes_1_0)] },
+  { id: 'hostPorts', level: 'baseline', versions: [v(0, b.hostPorts_1_0)] },
+  { id: 'hostProbesAndHostLifecycle', level: 'baseline', versions: [v(34, b.hostProbesAndHostLifecycle_1_34)] },
+  { id: 'privileged', level: 'baseline', versions: [v(0, b.privileged_1_0)] },
+  { id: 'procMount', level: 'baseline', versions: [v(0, b.procMount_1_0)] },
+  { id: 'restrictedVolumes', level: 'restricted', versions: [v(0, r.restrictedVolumes_1_0, ['hostPathVolumes'])] },
+  { id: 'runAsNonRoot', level: 'restricted', versions: [v(0, r.runAsNonRoot_1_0)] },
+  { id: 'runAsUser', level: 'restricted', versions: [v(23, r.runAsUser_1_23)] },
+  { id: 'seLinuxOptions', level: 'baseline', versions: [v(0, b.seLinuxOptions_1_0), v(31, b.seLinuxOptions_1_31)] },
+  { id: 'seccompProfile_baseline', level: 'baseline', versions: [v(0, b.seccompProfileBaseline_1_0), v(19, b.seccompProfileBaseline_1_19)] },
   {
     id: 'seccompProfile_restricted',
     level: 'restricted',
-    versions: [v(19, c.seccompProfileRestricted_1_19, ['seccompProfile_baseline']), v(25, c.seccompProfileRestricted_1_25, ['seccompProfile_baseline'])],
+    versions: [v(19, r.seccompProfileRestricted_1_19, ['seccompProfile_baseline']), v(25, r.seccompProfileRestricted_1_25, ['seccompProfile_baseline'])],
   },
-  { id: 'sysctls', level: 'baseline', versions: [v(0, c.sysctls_1_0), v(27, c.sysctls_1_27), v(29, c.sysctls_1_29), v(32, c.sysctls_1_32)] },
-  { id: 'windowsHostProcess', level: 'baseline', versions: [v(0, c.windowsHostProcess_1_0)] },
+  { id: 'sysctls', level: 'baseline', versions: [v(0, b.sysctls_1_0), v(27, b.sysctls_1_27), v(29, b.sysctls_1_29), v(32, b.sysctls_1_32)] },
+  { id: 'windowsHostProcess', level: 'baseline', versions: [v(0, b.windowsHostProcess_1_0)] },
 ];
 
 /** The newest policy version with its own definitions: `latest` and any later `v1.N` evaluate as this one. */
@@ -146,7 +148,7 @@ export function evaluatePodSecurity(
   const minor = resolveVersion(version);
   if (level === 'privileged') return [];
   if (level !== 'baseline' && level !== 'restricted') throw new RangeError(`unknown Pod Security level ${JSON.stringify(level)}`);
-  const input: c.CheckInput = {
+  const input: CheckInput = {
     annotations: pod.metadata?.annotations ?? {},
     spec: pod.spec as unknown as PsaPodSpec,
     relaxForUserNamespaces: options.relaxPolicyForUserNamespacePods ?? false,
