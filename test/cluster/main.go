@@ -1,14 +1,19 @@
 // Command testbed runs a throw-away Kubernetes control plane on loopback for kube-harden's tests:
-// embedded etcd, kube-apiserver and kube-controller-manager, all from k8s.io/kubernetes v1.34.4.
+// embedded etcd, kube-apiserver, kube-controller-manager and kube-scheduler, all from
+// k8s.io/kubernetes v1.34.4, plus kwok (a separate binary) simulating the nodes' kubelets.
 //
 // Usage:
 //
-//	testbed up --dir DIR            supervisor: PKI, kubeconfigs, etcd (in-process), and the two servers
-//	                                as child processes of this same binary; writes DIR/ready when usable
+//	testbed up --dir DIR [--kwok BIN --kwok-stages DIR] [--nodes N] [--static-apiserver]
+//	           [--apiserver-arg=--flag=value ...]
+//	                                supervisor: PKI, kubeconfigs, etcd (in-process), the servers as child
+//	                                processes of this same binary, kwok and its nodes; writes DIR/ready
+//	                                when usable (see up.go)
 //	testbed apiserver [flags...]    kube-apiserver (used by `up`)
 //	testbed controller-manager [...] kube-controller-manager (used by `up`)
+//	testbed scheduler [flags...]    kube-scheduler (used by `up`)
 //
-// Each server runs in its own process because both call SetupSignalHandler-style helpers that may only
+// Each server runs in its own process because they call SetupSignalHandler-style helpers that may only
 // be called once per process, and so that their logs go to separate files.
 package main
 
@@ -22,10 +27,11 @@ import (
 	_ "k8s.io/component-base/metrics/prometheus/version"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: testbed up --dir DIR | testbed apiserver [flags] | testbed controller-manager [flags]")
+	fmt.Fprintln(os.Stderr, "usage: testbed up --dir DIR [options] | testbed apiserver [flags] | testbed controller-manager [flags] | testbed scheduler [flags]")
 	os.Exit(2)
 }
 
@@ -43,6 +49,10 @@ func main() {
 		os.Exit(cli.Run(cmd))
 	case "controller-manager":
 		cmd := controllermanager.NewControllerManagerCommand()
+		cmd.SetArgs(args)
+		os.Exit(cli.Run(cmd))
+	case "scheduler":
+		cmd := scheduler.NewSchedulerCommand()
 		cmd.SetArgs(args)
 		os.Exit(cli.Run(cmd))
 	default:

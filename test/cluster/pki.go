@@ -26,7 +26,18 @@ type keyPair struct {
 
 type pki struct {
 	CA, Serving, Admin, Limited, ControllerManager keyPair
-	SAKeyFile, SAPubFile                           string
+	// Scheduler is kube-scheduler's identity (system:kube-scheduler, bound by bootstrap RBAC).
+	Scheduler keyPair
+	// Kwok is the node simulator's identity (group system:masters: it writes node and pod status,
+	// leases and events for every node, like all kubelets together).
+	Kwok keyPair
+	// Supervisor is `testbed up` itself: it registers the nodes and polls readiness, under its own
+	// name so that the audit log tells its requests apart from the tests'.
+	Supervisor keyPair
+	// Node is the control-plane node's kubelet identity (system:node:<name>, group system:nodes): the
+	// static-pod mode writes the API server's mirror pod with it, as a kubelet does (Node authorizer).
+	Node                 keyPair
+	SAKeyFile, SAPubFile string
 }
 
 func serial() *big.Int {
@@ -132,6 +143,18 @@ func generatePKI(dir string) (*pki, error) {
 		return nil, err
 	}
 	if p.ControllerManager, err = client(dir, "controller-manager", p.CA, "system:kube-controller-manager"); err != nil {
+		return nil, err
+	}
+	if p.Scheduler, err = client(dir, "scheduler", p.CA, "system:kube-scheduler"); err != nil {
+		return nil, err
+	}
+	if p.Kwok, err = client(dir, "kwok", p.CA, "kwok-controller", "system:masters"); err != nil {
+		return nil, err
+	}
+	if p.Supervisor, err = client(dir, "supervisor", p.CA, "testbed-supervisor", "system:masters"); err != nil {
+		return nil, err
+	}
+	if p.Node, err = client(dir, "kubelet", p.CA, "system:node:"+controlPlaneNode, "system:nodes"); err != nil {
 		return nil, err
 	}
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)

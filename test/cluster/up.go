@@ -1,8 +1,8 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,12 @@ type readyInfo struct {
 	LimitedKubeconfig string `json:"limitedKubeconfig"`
 	AuditLog          string `json:"auditLog"`
 	EtcdServer        string `json:"etcdServer"`
+	// Nodes are the simulated worker nodes (kwok), all Ready and schedulable.
+	Nodes []string `json:"nodes"`
+	// ControlPlaneNode is the node the static API server's mirror pod is bound to (static mode only).
+	ControlPlaneNode string `json:"controlPlaneNode,omitempty"`
+	// APIServerManifest is the static pod manifest the API server runs from (static mode only).
+	APIServerManifest string `json:"apiserverManifest,omitempty"`
 }
 
 func logf(format string, a ...any) {
@@ -82,48 +89,112 @@ func writeFile(path, content string, mode os.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
-// child starts this same binary with a sub-command, output to logFile. It dies with its parent.
-func child(sub string, logFile string, args []string) (*exec.Cmd, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
+// proc is a child process; done is closed once it has exited (err is then its exit status).
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// spawn starts bin with args, output appended to logFile. It dies with its parent (Pdeathsig).
+func spawn(name, bin, logFile string, args, env []string) (*proc, error) {
 	f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, append([]string{sub}, args...)...)
+	defer f.Close()
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout = f
 	cmd.Stderr = f
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	f.Close()
-	return cmd, nil
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// terminate sends SIGTERM and waits up to grace for the exit, then SIGKILLs.
+func (p *proc) terminate(grace time.Duration) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, " ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+type options struct {
+	dir             string
+	timeout         time.Duration
+	removeDir       bool
+	watchPid        int
+	kwok            string
+	kwokStages      string
+	nodes           int
+	staticAPIServer bool
+	apiserverArgs   []string
 }
 
 func runUp(argv []string) int {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
-	dirFlag := fs.String("dir", "", "state directory (created if missing)")
-	timeout := fs.Duration("timeout", 180*time.Second, "give up if not ready after this long")
-	removeDir := fs.Bool("remove-dir", false, "delete DIR after stopping (for throw-away beds)")
-	watchPid := fs.Int("watch-pid", 0, "stop when the process with this pid is gone (0: never)")
+	var o options
+	var extra stringList
+	fs.StringVar(&o.dir, "dir", "", "state directory (created if missing)")
+	fs.DurationVar(&o.timeout, "timeout", 180*time.Second, "give up if not ready after this long")
+	fs.BoolVar(&o.removeDir, "remove-dir", false, "delete DIR after stopping (for throw-away beds)")
+	fs.IntVar(&o.watchPid, "watch-pid", 0, "stop when the process with this pid is gone (0: never)")
+	fs.StringVar(&o.kwok, "kwok", "", "kwok binary: simulate nodes and pod lifecycles (no nodes without it)")
+	fs.StringVar(&o.kwokStages, "kwok-stages", "", "directory of kwok Stage files (*.yaml), required with --kwok")
+	fs.IntVar(&o.nodes, "nodes", 3, "number of simulated worker nodes (with --kwok)")
+	fs.BoolVar(&o.staticAPIServer, "static-apiserver", false,
+		"run the API server from the static pod manifest DIR/manifests/kube-apiserver.yaml, restarted when it changes, with a mirror pod")
+	fs.Var(&extra, "apiserver-arg", "extra kube-apiserver flag, e.g. --apiserver-arg=--anonymous-auth=false (replaces the bed's own value of that flag; repeatable)")
 	if err := fs.Parse(argv); err != nil {
 		return 2
 	}
-	if *dirFlag == "" {
+	o.apiserverArgs = extra
+	if o.dir == "" {
 		fmt.Fprintln(os.Stderr, "testbed up: --dir is required")
 		return 2
 	}
-	dir, err := filepath.Abs(*dirFlag)
+	if o.kwok != "" && o.kwokStages == "" {
+		fmt.Fprintln(os.Stderr, "testbed up: --kwok needs --kwok-stages DIR")
+		return 2
+	}
+	for _, a := range o.apiserverArgs {
+		if !strings.HasPrefix(a, "--") {
+			fmt.Fprintf(os.Stderr, "testbed up: --apiserver-arg %q must look like --flag=value\n", a)
+			return 2
+		}
+	}
+	dir, err := filepath.Abs(o.dir)
 	if err != nil {
 		logf("%v", err)
 		return 1
 	}
-	err = run(dir, *timeout, *watchPid)
-	if *removeDir {
+	o.dir = dir
+	err = run(o)
+	if o.removeDir {
 		_ = os.RemoveAll(dir)
 	}
 	if err != nil {
@@ -136,46 +207,31 @@ func runUp(argv []string) int {
 type plane struct {
 	dir      string
 	etcd     *embed.Etcd
-	children []*exec.Cmd
+	children []*proc // stopped in reverse order
 	exited   chan string
+	static   *staticPod
 }
 
-func (p *plane) start(name, sub string, args []string) error {
-	cmd, err := child(sub, filepath.Join(p.dir, name+".log"), args)
+func (p *plane) start(name, bin string, args, env []string) error {
+	c, err := spawn(name, bin, filepath.Join(p.dir, name+".log"), args, env)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return err
 	}
-	p.children = append(p.children, cmd)
+	p.children = append(p.children, c)
 	go func() {
-		err := cmd.Wait()
-		p.exited <- fmt.Sprintf("%s exited: %v (see %s)", name, err, filepath.Join(p.dir, name+".log"))
+		<-c.done
+		p.exited <- fmt.Sprintf("%s exited: %v (see %s)", name, c.err, filepath.Join(p.dir, name+".log"))
 	}()
 	return nil
 }
 
 func (p *plane) stop() {
-	// Controller manager first, then the apiserver, then etcd.
+	// kwok, scheduler, controller manager, then the apiserver, then etcd.
 	for i := len(p.children) - 1; i >= 0; i-- {
-		c := p.children[i]
-		if c.ProcessState != nil {
-			continue
-		}
-		_ = c.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() {
-			for c.ProcessState == nil {
-				if err := c.Process.Signal(syscall.Signal(0)); err != nil {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = c.Process.Kill()
-		}
+		p.children[i].terminate(10 * time.Second)
+	}
+	if p.static != nil {
+		p.static.shutdown()
 	}
 	if p.etcd != nil {
 		p.etcd.Close()
@@ -184,44 +240,12 @@ func (p *plane) stop() {
 	_ = os.Remove(filepath.Join(p.dir, "testbed.pid"))
 }
 
-func run(dir string, timeout time.Duration, watchPid int) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	// Every `up` is a fresh cluster: no etcd data, PKI or audit log from an earlier run.
-	for _, stale := range []string{"ready", "etcd", "pki", "audit.log"} {
-		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
-			return err
-		}
-	}
-	if err := writeFile(filepath.Join(dir, "testbed.pid"), fmt.Sprintf("%d\n", os.Getpid()), 0o644); err != nil {
-		return err
-	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	if watchPid > 0 {
-		go func() {
-			for syscall.Kill(watchPid, 0) == nil {
-				time.Sleep(time.Second)
-			}
-			logf("watched process %d is gone", watchPid)
-			sigs <- syscall.SIGTERM
-		}()
-	}
-
-	p := &plane{dir: dir, exited: make(chan string, 4)}
-	defer p.stop()
-
-	certs, err := generatePKI(filepath.Join(dir, "pki"))
-	if err != nil {
-		return fmt.Errorf("pki: %w", err)
-	}
-
-	// etcd, in this process.
-	ports := make([]int, 3)
+func startEtcd(dir string) (*embed.Etcd, string, error) {
+	var ports [2]int
 	for i := range ports {
+		var err error
 		if ports[i], err = freePort(); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	clientURL, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[0]))
@@ -240,24 +264,77 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 	cfg.LogOutputs = []string{filepath.Join(dir, "etcd.log")}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
-		return fmt.Errorf("etcd: %w", err)
+		return nil, "", fmt.Errorf("etcd: %w", err)
 	}
-	p.etcd = e
 	select {
 	case <-e.Server.ReadyNotify():
 	case <-time.After(60 * time.Second):
-		return fmt.Errorf("etcd not ready after 60s (see %s)", filepath.Join(dir, "etcd.log"))
+		e.Close()
+		return nil, "", fmt.Errorf("etcd not ready after 60s (see %s)", filepath.Join(dir, "etcd.log"))
 	}
-	logf("etcd ready on %s", clientURL)
+	return e, clientURL.String(), nil
+}
 
-	server := fmt.Sprintf("https://127.0.0.1:%d", ports[2])
-	policy := filepath.Join(dir, "audit-policy.yaml")
-	auditLog := filepath.Join(dir, "audit.log")
+func run(o options) error {
+	dir := o.dir
+	started := time.Now()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// Every `up` is a fresh cluster: no etcd data, PKI, manifest or audit log from an earlier run.
+	for _, stale := range []string{"ready", "etcd", "pki", "audit.log", "manifests", "kwok"} {
+		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
+			return err
+		}
+	}
+	if err := writeFile(filepath.Join(dir, "testbed.pid"), fmt.Sprintf("%d\n", os.Getpid()), 0o644); err != nil {
+		return err
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	if o.watchPid > 0 {
+		go func() {
+			for syscall.Kill(o.watchPid, 0) == nil {
+				time.Sleep(time.Second)
+			}
+			logf("watched process %d is gone", o.watchPid)
+			sigs <- syscall.SIGTERM
+		}()
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+
+	p := &plane{dir: dir, exited: make(chan string, 8)}
+	defer p.stop()
+
+	certs, err := generatePKI(filepath.Join(dir, "pki"))
+	if err != nil {
+		return fmt.Errorf("pki: %w", err)
+	}
+	e, etcdURL, err := startEtcd(dir)
+	if err != nil {
+		return err
+	}
+	p.etcd = e
+	logf("etcd ready on %s", etcdURL)
+
+	apiPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	server := fmt.Sprintf("https://127.0.0.1:%d", apiPort)
+	kc := func(name string) string { return filepath.Join(dir, name) }
 	files := map[string]string{
-		policy:                                   auditPolicy,
-		filepath.Join(dir, "kubeconfig"):         kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "admin", certs.Admin),
-		filepath.Join(dir, "kubeconfig-limited"): kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed-limited", "limited-user", certs.Limited),
-		filepath.Join(dir, "controller-manager.kubeconfig"): kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "system:kube-controller-manager", certs.ControllerManager),
+		kc("audit-policy.yaml"):             auditPolicy,
+		kc("kubeconfig"):                    kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "admin", certs.Admin),
+		kc("kubeconfig-limited"):            kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed-limited", "limited-user", certs.Limited),
+		kc("controller-manager.kubeconfig"): kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "system:kube-controller-manager", certs.ControllerManager),
+		kc("scheduler.kubeconfig"):          kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "system:kube-scheduler", certs.Scheduler),
+		kc("kwok.kubeconfig"):               kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "kwok-controller", certs.Kwok),
+		kc("supervisor.kubeconfig"):         kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "testbed-supervisor", certs.Supervisor),
+		kc("kubelet.kubeconfig"):            kubeconfig(server, certs.CA.CertPEM, "kube-harden-testbed", "kube-harden-testbed", "system:node:"+controlPlaneNode, certs.Node),
 	}
 	for path, content := range files {
 		if err := writeFile(path, content, 0o600); err != nil {
@@ -265,34 +342,25 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 		}
 	}
 
-	if err := p.start("apiserver", "apiserver", []string{
-		"--v=0",
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", ports[2]),
-		"--etcd-servers=" + clientURL.String(),
-		"--tls-cert-file=" + certs.Serving.CertFile,
-		"--tls-private-key-file=" + certs.Serving.KeyFile,
-		"--client-ca-file=" + certs.CA.CertFile,
-		"--authorization-mode=Node,RBAC",
-		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file=" + certs.SAPubFile,
-		"--service-account-signing-key-file=" + certs.SAKeyFile,
-		"--service-cluster-ip-range=10.96.0.0/16",
-		"--allow-privileged=true",
-		"--audit-policy-file=" + policy,
-		"--audit-log-path=" + auditLog,
-		"--audit-log-mode=blocking",
-		"--profiling=false",
-	}); err != nil {
+	flags := mergeFlags(apiserverFlags(apiPort, etcdURL, certs, kc("audit-policy.yaml"), kc("audit.log")), o.apiserverArgs)
+	var manifest string
+	if o.staticAPIServer {
+		manifest = filepath.Join(dir, "manifests", "kube-apiserver.yaml")
+		if err := writeAPIServerManifest(manifest, flags, apiPort, dir); err != nil {
+			return fmt.Errorf("writing %s: %w", manifest, err)
+		}
+		p.static = newStaticPod(manifest, self, filepath.Join(dir, "apiserver.log"), kc("kubelet.kubeconfig"), controlPlaneNode)
+		go p.static.run()
+		logf("static pod mode: the API server runs from %s", manifest)
+	} else if err := p.start("apiserver", self, append([]string{"apiserver"}, flags...), nil); err != nil {
 		return err
 	}
 
-	httpc, err := adminClient(certs)
+	httpc, err := supervisorHTTP(certs)
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(o.timeout)
 	waitFor := func(what string, ok func() bool) error {
 		for {
 			if ok() {
@@ -303,15 +371,15 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 				return fmt.Errorf("%s", msg)
 			case s := <-sigs:
 				return fmt.Errorf("got %v while waiting for %s", s, what)
-			case <-time.After(250 * time.Millisecond):
+			case <-time.After(200 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("timed out after %v waiting for %s", timeout, what)
+				return fmt.Errorf("timed out after %v waiting for %s", o.timeout, what)
 			}
 		}
 	}
-	get := func(path string) bool {
-		resp, err := httpc.Get(server + path)
+	get := func(base, path string) bool {
+		resp, err := httpc.Get(base + path)
 		if err != nil {
 			return false
 		}
@@ -319,14 +387,15 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return resp.StatusCode == http.StatusOK
 	}
-	if err := waitFor("apiserver /readyz", func() bool { return get("/readyz") }); err != nil {
+	if err := waitFor("apiserver /readyz", func() bool { return get(server, "/readyz") }); err != nil {
 		return err
 	}
-	logf("apiserver ready on %s", server)
+	logf("apiserver ready on %s (%.1fs)", server, time.Since(started).Seconds())
 
-	if err := p.start("controller-manager", "controller-manager", []string{
+	if err := p.start("controller-manager", self, []string{
+		"controller-manager",
 		"--v=0",
-		"--kubeconfig=" + filepath.Join(dir, "controller-manager.kubeconfig"),
+		"--kubeconfig=" + kc("controller-manager.kubeconfig"),
 		"--bind-address=127.0.0.1",
 		"--secure-port=0",
 		"--service-account-private-key-file=" + certs.SAKeyFile,
@@ -338,28 +407,92 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 		"--cluster-signing-key-file=" + certs.CA.KeyFile,
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--profiling=false",
+	}, nil); err != nil {
+		return err
+	}
+	// Its secure port serves /readyz (waited for below); without --authentication-kubeconfig it does no
+	// delegated authentication (no front-proxy CA here to look up), and /readyz needs none.
+	schedPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	if err := p.start("scheduler", self, []string{
+		"scheduler",
+		"--v=0",
+		"--kubeconfig=" + kc("scheduler.kubeconfig"),
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", schedPort),
+		"--leader-elect=false",
+		"--profiling=false",
+	}, nil); err != nil {
+		return err
+	}
+	if o.kwok != "" {
+		if err := p.startKwok(o, kc("kwok.kubeconfig")); err != nil {
+			return err
+		}
+	}
+
+	cs, err := newClientset(kc("supervisor.kubeconfig"), "testbed-supervisor")
+	if err != nil {
+		return err
+	}
+	var workers []string
+	if o.kwok != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		workers, err = registerNodes(ctx, cs, o.nodes, o.staticAPIServer)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	if err := waitFor("the default ServiceAccount (controller manager)", func() bool {
+		return get(server, "/api/v1/namespaces/default/serviceaccounts/default")
 	}); err != nil {
 		return err
 	}
-	if err := waitFor("the default ServiceAccount (controller manager)", func() bool {
-		return get("/api/v1/namespaces/default/serviceaccounts/default")
-	}); err != nil {
+	if err := waitFor("kube-scheduler /readyz", func() bool { return get(fmt.Sprintf("https://127.0.0.1:%d", schedPort), "/readyz") }); err != nil {
 		return err
+	}
+	if o.kwok != "" {
+		all := workers
+		if o.staticAPIServer {
+			all = append(append([]string{}, workers...), controlPlaneNode)
+		}
+		if err := waitFor(fmt.Sprintf("nodes %s Ready and untainted (kwok)", strings.Join(all, ", ")), func() bool {
+			return nodesReady(cs, all)
+		}); err != nil {
+			return err
+		}
+		logf("nodes ready: %s", strings.Join(all, ", "))
+	}
+	if p.static != nil {
+		if err := waitFor("the API server's mirror pod", p.static.mirrorInSync); err != nil {
+			return err
+		}
 	}
 
 	info := readyInfo{
 		Server:            server,
 		Pid:               os.Getpid(),
-		Kubeconfig:        filepath.Join(dir, "kubeconfig"),
-		LimitedKubeconfig: filepath.Join(dir, "kubeconfig-limited"),
-		AuditLog:          auditLog,
-		EtcdServer:        clientURL.String(),
+		Kubeconfig:        kc("kubeconfig"),
+		LimitedKubeconfig: kc("kubeconfig-limited"),
+		AuditLog:          kc("audit.log"),
+		EtcdServer:        etcdURL,
+		Nodes:             workers,
+		APIServerManifest: manifest,
+	}
+	if info.Nodes == nil {
+		info.Nodes = []string{}
+	}
+	if o.staticAPIServer {
+		info.ControlPlaneNode = controlPlaneNode
 	}
 	b, _ := json.MarshalIndent(info, "", "  ")
-	if err := writeFile(filepath.Join(dir, "ready"), string(b)+"\n", 0o644); err != nil {
+	if err := writeFile(kc("ready"), string(b)+"\n", 0o644); err != nil {
 		return err
 	}
-	logf("ready: %s", info.Kubeconfig)
+	logf("ready in %.1fs: %s", time.Since(started).Seconds(), info.Kubeconfig)
 	fmt.Println(info.Kubeconfig)
 
 	select {
@@ -373,19 +506,42 @@ func run(dir string, timeout time.Duration, watchPid int) error {
 	}
 }
 
-func adminClient(certs *pki) (*http.Client, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(certs.CA.CertPEM) {
-		return nil, fmt.Errorf("bad CA")
+// startKwok runs kwok against the bed: it manages every node (leases, status) and plays the pod
+// Stages found in o.kwokStages (see test/cluster/kwok/).
+func (p *plane) startKwok(o options, kubeconfigPath string) error {
+	stages, err := filepath.Glob(filepath.Join(o.kwokStages, "*.yaml"))
+	if err != nil || len(stages) == 0 {
+		return fmt.Errorf("no kwok stages (*.yaml) in %s", o.kwokStages)
 	}
-	pair, err := tls.X509KeyPair(certs.Admin.CertPEM, certs.Admin.KeyPEM)
+	workdir := filepath.Join(p.dir, "kwok")
+	if err := os.MkdirAll(workdir, 0o755); err != nil {
+		return err
+	}
+	args := []string{
+		"--kubeconfig=" + kubeconfigPath,
+		"--manage-all-nodes=true",
+		"--cidr=10.244.0.0/16",
+		"--node-ip=10.89.0.1",
+		"--node-lease-duration-seconds=40",
+	}
+	for _, s := range stages {
+		args = append(args, "--config="+s)
+	}
+	// KWOK_WORKDIR keeps kwok away from ~/.kwok (it would read ~/.kwok/kwok.yaml if present).
+	return p.start("kwok", o.kwok, args, []string{"KWOK_WORKDIR=" + workdir})
+}
+
+func supervisorHTTP(certs *pki) (*http.Client, error) {
+	pair, err := tls.X509KeyPair(certs.Supervisor.CertPEM, certs.Supervisor.KeyPEM)
 	if err != nil {
 		return nil, err
 	}
 	return &http.Client{
 		Timeout: 5 * time.Second,
 		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}},
+			// The apiserver's cert is checked against the bed's CA in client-go calls; these probes also
+			// reach the scheduler, whose serving cert is self-signed.
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{pair}},
 		},
 	}, nil
 }
