@@ -196,7 +196,10 @@ export async function applyManifests(
   return created;
 }
 
-/** Wait until `namespace` has at least `n` Pods (they stay Pending: there is no scheduler). */
+/**
+ * Wait until `namespace` has at least `n` Pods (created: they may still be Pending; the bed's simulated
+ * nodes make them Running and Ready within seconds, see waitForRollout).
+ */
 export async function waitForPods(
   kubeconfig: string,
   namespace: string,
@@ -258,4 +261,67 @@ export async function kubeRequest(
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+}
+
+/**
+ * Poll `check` every `intervalMs` until it returns a value other than undefined/false, and return it;
+ * throw after `timeoutMs` with `what` and the last value `describe` gives (for the failure message).
+ */
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  opts: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<string> | string } = {},
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      const detail = opts.describe ? await opts.describe() : lastError ? errorText(lastError) : '';
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${detail ? `: ${detail}` : ''}`);
+    }
+    await sleep(opts.intervalMs ?? 250);
+  }
+}
+
+/**
+ * Whether a Deployment's rollout is complete, as `kubectl rollout status` decides: the controller has
+ * seen the latest generation, every replica is updated, no old replica is left, all updated ones are
+ * available.
+ */
+export function rolloutComplete(d: k8s.V1Deployment): boolean {
+  const want = d.spec?.replicas ?? 1;
+  const st = d.status ?? {};
+  return (
+    (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (st.updatedReplicas ?? 0) === want &&
+    (st.replicas ?? 0) === want &&
+    (st.availableReplicas ?? 0) === want &&
+    (st.readyReplicas ?? 0) === want
+  );
+}
+
+/** Wait until the Deployment's rollout is complete (see rolloutComplete); returns the Deployment. */
+export async function waitForRollout(
+  kubeconfig: string,
+  namespace: string,
+  name: string,
+  timeoutMs = 60_000,
+): Promise<k8s.V1Deployment> {
+  const apps = loadKubeConfig(kubeconfig).makeApiClient(k8s.AppsV1Api);
+  let last: k8s.V1Deployment | undefined;
+  return pollUntil(
+    `the rollout of Deployment ${namespace}/${name}`,
+    async () => {
+      last = await apps.readNamespacedDeployment({ name, namespace });
+      return rolloutComplete(last) ? last : undefined;
+    },
+    { timeoutMs, describe: () => `generation ${last?.metadata?.generation}, status ${JSON.stringify(last?.status ?? {})}` },
+  );
 }

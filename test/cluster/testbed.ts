@@ -1,5 +1,7 @@
-// The kube-harden test bed: a real kube-apiserver + kube-controller-manager + etcd on loopback,
-// built from k8s.io/kubernetes (see main.go) and driven from here. See DESIGN.md "Test bed contract".
+// The kube-harden test bed: a real kube-apiserver + kube-controller-manager + kube-scheduler + etcd on
+// loopback, built from k8s.io/kubernetes (see main.go), with simulated nodes (kwok: pods are scheduled,
+// become Running and Ready, rollouts finish; no containers run), driven from here. See DESIGN.md
+// "Test bed contract".
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -9,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { buildOnce, cacheRoot, goBinary, pidAlive, tail } from './tools.js';
+import { buildOnce, cacheRoot, ensureTool, goBinary, pidAlive, tail } from './tools.js';
 
 export * from './kube.js';
 
@@ -28,7 +30,27 @@ export interface Testbed {
   server: string;
   /** pid of the supervisor process (`testbed up`); SIGTERM it to stop everything. */
   pid: number;
+  /**
+   * The simulated worker nodes (kwok-node-0, kwok-node-1, ...), Ready and schedulable when `up`
+   * returns. Pods on them get Running and Ready (no container runs; see test/cluster/kwok/).
+   */
+  nodes: string[];
+  /** Static-pod mode only: the node the API server's mirror pod is bound to (tainted NoSchedule). */
+  controlPlaneNode?: string;
+  /**
+   * Static-pod mode only: DIR/manifests/kube-apiserver.yaml, the kubeadm-style manifest the API server
+   * runs from. Editing it restarts the API server with the new flags (as a kubelet would); the mirror
+   * pod kube-system/kube-apiserver-<controlPlaneNode> follows it.
+   */
+  apiserverManifest?: string;
 }
+
+/**
+ * The marker of "an image that runs as root" for the simulated kubelet: a container whose image name
+ * contains it and whose effective securityContext has `runAsNonRoot: true` (and no runAsUser) is left
+ * waiting in CreateContainerConfigError, like the kubelet does; see test/cluster/kwok/pod-runs-as-root.yaml.
+ */
+export const RUNS_AS_ROOT_MARKER = 'runs-as-root';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -58,6 +80,16 @@ async function sourceHash(): Promise<string> {
     h.update(await readFile(path.join(here, f)));
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** Directory of the kwok Stages the bed's nodes play (committed in the repo). */
+export const KWOK_STAGES_DIR = path.join(here, 'kwok');
+
+/** Build (or find in the cache) everything `up` runs: the test bed binary, then kwok (one at a time). */
+export async function ensureAllBuilt(): Promise<{ testbed: string; kwok: string }> {
+  const testbed = await ensureBuilt();
+  const kwok = await ensureTool('kwok');
+  return { testbed, kwok };
 }
 
 /**
@@ -96,6 +128,9 @@ interface ReadyFile {
   kubeconfig: string;
   limitedKubeconfig: string;
   auditLog: string;
+  nodes?: string[];
+  controlPlaneNode?: string;
+  apiserverManifest?: string;
 }
 
 function readReady(dir: string): Testbed | undefined {
@@ -114,6 +149,9 @@ function readReady(dir: string): Testbed | undefined {
     auditLog: r.auditLog,
     server: r.server,
     pid: r.pid,
+    nodes: r.nodes ?? [],
+    ...(r.controlPlaneNode ? { controlPlaneNode: r.controlPlaneNode } : {}),
+    ...(r.apiserverManifest ? { apiserverManifest: r.apiserverManifest } : {}),
   };
 }
 
@@ -130,12 +168,29 @@ export interface UpOptions {
   watchPid?: number;
   /** Delete `dir` when the bed stops (used by sharedTestbed's fallback). */
   removeDir?: boolean;
+  /** Number of simulated worker nodes (default 3). */
+  nodes?: number;
+  /**
+   * Run the API server as a static pod: from DIR/manifests/kube-apiserver.yaml (kubeadm-style), restarted
+   * with the new flags whenever the file changes, kept down (restarted with back-off) while its flags are
+   * bad, with a mirror pod in kube-system. Same port and certificates across restarts.
+   */
+  staticApiserver?: boolean;
+  /** `--anonymous-auth` of the API server (its default, and the bed's, is true). */
+  anonymousAuth?: boolean;
+  /**
+   * Extra kube-apiserver flags, each `--flag=value`; one replaces the bed's own value of the same flag,
+   * others are added (in static-pod mode they are written into the manifest).
+   */
+  apiserverArgs?: string[];
 }
 
 /**
- * Start a test bed in `dir` (created if needed) and resolve once it is ready: /readyz is ok and the
- * controller manager has created the `default` ServiceAccount. The server keeps running after this
- * returns (detached); stop it with `down`. If a live bed already runs in `dir`, it is returned.
+ * Start a test bed in `dir` (created if needed) and resolve once it is ready: /readyz is ok, the
+ * controller manager has created the `default` ServiceAccount, the scheduler answers /readyz, every
+ * node is Ready and untainted and (static mode) the mirror pod is in step. The server keeps running after
+ * this returns (detached); stop it with `down`. If a live bed already runs in `dir`, it is returned as
+ * is (whatever the options).
  */
 export async function up(opts: UpOptions): Promise<Testbed> {
   const dir = path.resolve(opts.dir);
@@ -145,7 +200,7 @@ export async function up(opts: UpOptions): Promise<Testbed> {
   if (other && pidAlive(other)) {
     throw new Error(`a test bed is already starting in ${dir} (pid ${other}); stop it with down({ dir })`);
   }
-  const bin = await ensureBuilt();
+  const { testbed: bin, kwok } = await ensureAllBuilt();
   await mkdir(dir, { recursive: true });
   await rm(path.join(dir, 'ready'), { force: true });
   const logFile = path.join(dir, 'testbed.log');
@@ -154,6 +209,14 @@ export async function up(opts: UpOptions): Promise<Testbed> {
   const args = ['up', '--dir', dir, '--timeout', `${Math.ceil(timeoutMs / 1000) + 5}s`];
   if (opts.watchPid) args.push('--watch-pid', String(opts.watchPid));
   if (opts.removeDir) args.push('--remove-dir');
+  args.push('--kwok', kwok, '--kwok-stages', KWOK_STAGES_DIR, '--nodes', String(opts.nodes ?? 3));
+  if (opts.staticApiserver) args.push('--static-apiserver');
+  const extra = [...(opts.apiserverArgs ?? [])];
+  if (opts.anonymousAuth !== undefined) extra.unshift(`--anonymous-auth=${opts.anonymousAuth}`);
+  for (const a of extra) {
+    if (!a.startsWith('--')) throw new Error(`apiserverArgs: ${JSON.stringify(a)} must look like --flag=value`);
+    args.push(`--apiserver-arg=${a}`);
+  }
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited: string | undefined;
@@ -171,7 +234,7 @@ export async function up(opts: UpOptions): Promise<Testbed> {
     const why = exited ?? (Date.now() > deadline ? `not ready after ${timeoutMs / 1000} s` : undefined);
     if (why) {
       if (!exited && child.pid) await stopPid(child.pid);
-      const logs = ['testbed.log', 'apiserver.log', 'controller-manager.log', 'etcd.log']
+      const logs = ['testbed.log', 'apiserver.log', 'controller-manager.log', 'scheduler.log', 'kwok.log', 'etcd.log']
         .map((f) => [f, fileTail(path.join(dir, f), 15)] as const)
         .filter(([, t]) => t)
         .map(([f, t]) => `--- ${path.join(dir, f)} (tail)\n${t}`)
@@ -221,12 +284,30 @@ export async function down(opts: { dir: string }): Promise<void> {
   await rm(path.join(dir, 'testbed.pid'), { force: true });
 }
 
+/**
+ * A bed of this process's own, in a temp dir, with the given options (e.g. `{ staticApiserver: true }`
+ * or `{ anonymousAuth: false }`): stopped and deleted when this process exits (even by SIGKILL: the
+ * supervisor watches this pid). Stop it earlier with `down({ dir: bed.dir })`.
+ */
+export async function privateTestbed(opts: Omit<UpOptions, 'dir' | 'watchPid' | 'removeDir'> = {}): Promise<Testbed> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kube-harden-testbed-'));
+  const bed = await up({ ...opts, dir, watchPid: process.pid, removeDir: true });
+  process.on('exit', () => {
+    try {
+      process.kill(bed.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  });
+  return bed;
+}
+
 let shared: Promise<Testbed> | undefined;
 
 /**
  * The test bed for this test run. If $KUBE_HARDEN_TESTBED_DIR names a live bed (see with-testbed.ts),
  * it is used. Otherwise a private bed is started in a temp dir for this process and stopped when the
- * process exits, so a single test file can run on its own (slower: ~20 s start).
+ * process exits, so a single test file can run on its own (slower: the start adds ~10-20 s).
  */
 export function sharedTestbed(): Promise<Testbed> {
   shared ??= (async () => {
@@ -236,16 +317,7 @@ export function sharedTestbed(): Promise<Testbed> {
       if (bed) return bed;
       log(`KUBE_HARDEN_TESTBED_DIR=${envDir} has no live test bed; starting a private one`);
     }
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'kube-harden-testbed-'));
-    const bed = await up({ dir, watchPid: process.pid, removeDir: true });
-    process.on('exit', () => {
-      try {
-        process.kill(bed.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-    });
-    return bed;
+    return privateTestbed();
   })();
   return shared;
 }
