@@ -13,6 +13,8 @@ import { Log } from './Log.js';
 import { Outcome } from './Outcome.js';
 import { PreviewScreen } from './PreviewScreen.js';
 import { QuestionScreen } from './QuestionScreen.js';
+import { RolloutFailedScreen } from './RolloutFailedScreen.js';
+import { SaveProfileScreen } from './SaveProfileScreen.js';
 import { SummaryScreen } from './SummaryScreen.js';
 
 export interface AppProps {
@@ -35,7 +37,9 @@ export function App({ opts, core, onExit }: AppProps) {
     if (w.exitCode === undefined) return;
     // After the last screen committed; Ink's unmount flushes that final frame.
     if (onExit) onExit(w.exitCode);
-    else exit(w.exitCode);
+    else exit(w.screen.name === 'summary' && w.screen.result.undo ? { code: w.exitCode, epilogue: `undo with: ${w.screen.result.undo}` } : w.exitCode);
+    // Only the exit code's arrival matters; the screen is the last one by then.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [w.exitCode, exit, onExit]);
 
   return (
@@ -56,17 +60,34 @@ function ScreenView({ screen: s, quit }: { screen: Screen; quit: () => void }) {
     case 'pick-context':
       return <ContextPicker contexts={s.contexts} onPick={s.pick} onQuit={quit} />;
     case 'overview':
-      return <AreasOverview areas={s.areas} onContinue={s.next} onQuit={quit} />;
+      return <AreasOverview areas={s.areas} defaults={s.defaults} onPick={s.pick} onQuit={quit} />;
     case 'question':
-      return <QuestionScreen key={s.question.id} question={s.question} index={s.index} total={s.total} initial={s.initial} onAnswer={s.answer} onQuit={quit} />;
+      return (
+        <QuestionScreen
+          key={s.question.id}
+          question={s.question}
+          area={s.area}
+          index={s.index}
+          total={s.total}
+          initial={s.initial}
+          fromProfile={s.fromProfile}
+          onAnswer={s.answer}
+          onBack={s.back}
+          onQuit={quit}
+        />
+      );
     case 'preview':
-      return <PreviewScreen items={s.items} diffFor={s.diffFor} onContinue={s.next} onQuit={quit} />;
+      return <PreviewScreen key={s.view.title} title={s.view.title} items={s.view.items} diffFor={s.view.diffFor} notes={s.view.notes} onContinue={s.next} onBack={s.back} onQuit={quit} />;
     case 'confirm':
       return <ConfirmScreen mode={s.mode} count={s.count} context={s.context} reasons={s.reasons} onConfirm={() => s.answer(true)} onCancel={quit} />;
+    case 'rollout-failed':
+      return <RolloutFailedScreen states={s.states} onChoose={s.choose} />;
+    case 'save-profile':
+      return <SaveProfileScreen error={s.error} onSave={s.save} />;
     case 'apply':
       return <ApplyProgress {...s.progress} />;
     case 'summary':
-      return <SummaryScreen {...s.summary} />;
+      return <SummaryScreen result={s.result} profile={s.profile} />;
     case 'outcome':
       return <Outcome {...s.outcome} />;
   }

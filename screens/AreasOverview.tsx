@@ -1,56 +1,61 @@
 import { Box, Text, useInput } from 'ink';
-import type { Severity } from '../src/areas/types.js';
+import type { AreaId } from '../src/areas/types.js';
+import type { AreaOverview } from '../src/pipeline.js';
 import { KeyHelp, QUIT_HINT } from './components/KeyHelp.js';
+import { MultiSelect } from './components/MultiSelect.js';
 import { SEVERITY_ORDER, severityColor } from './format.js';
 
-export interface AreaOverview {
-  id: string;
-  title: string;
-  summary: string;
-  counts: Record<Severity, number>;
-  fixable: number;
-}
+export type { AreaOverview };
+export { countBySeverity } from '../src/areas/types.js';
 
 export interface AreasOverviewProps {
   areas: AreaOverview[];
-  onContinue: () => void;
+  /** Preselected: the areas with something to fix. */
+  defaults: AreaId[];
+  onPick: (ids: AreaId[]) => void;
   onQuit: () => void;
 }
 
-export function countBySeverity(findings: Array<{ severity: Severity }>): Record<Severity, number> {
-  const counts: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-  for (const f of findings) counts[f.severity]++;
-  return counts;
+function Counts({ a }: { a: AreaOverview }) {
+  return (
+    <Text>
+      {SEVERITY_ORDER.map((s) => (
+        <Text key={s} color={a.counts[s] ? severityColor[s] : 'gray'} bold={s === 'critical' && a.counts[s] > 0}>
+          {`${s} ${a.counts[s]}  `}
+        </Text>
+      ))}
+      <Text dimColor>{`fixable ${a.fixable}`}</Text>
+    </Text>
+  );
 }
 
-export function AreasOverview({ areas, onContinue, onQuit }: AreasOverviewProps) {
+/** Every area with its finding counts; the user picks the areas to walk, in the pipeline's order. */
+export function AreasOverview({ areas, defaults, onPick, onQuit }: AreasOverviewProps) {
   useInput((input, key) => {
-    if (key.return) onContinue();
-    else if (input === 'q' || key.escape) onQuit();
+    if (key.escape) onQuit();
   });
-  const total = areas.reduce((n, a) => n + SEVERITY_ORDER.reduce((m, s) => m + a.counts[s], 0), 0);
+  const total = areas.reduce((n, a) => n + a.total, 0);
   return (
     <Box flexDirection="column" marginTop={1}>
-      <Text bold>{`Findings: ${total}`}</Text>
-      {areas.map((a) => (
-        <Box key={a.id} flexDirection="column" marginTop={1}>
-          <Text>
-            <Text bold>{a.title}</Text>
-            <Text dimColor>{` (${a.id})`}</Text>
-            {'  '}
-            {SEVERITY_ORDER.map((s) => (
-              <Text key={s} color={a.counts[s] ? severityColor[s] : 'gray'} bold={s === 'critical' && a.counts[s] > 0}>
-                {`${s} ${a.counts[s]}  `}
-              </Text>
-            ))}
-            <Text dimColor>{`fixable ${a.fixable}`}</Text>
+      <Text bold>{`Findings: ${total} in ${areas.length} area(s). Which areas should the session walk?`}</Text>
+      <MultiSelect
+        choices={areas.map((a) => ({
+          value: a.id,
+          label: `${a.title} (${a.id})`,
+          hint: a.notApplicable ? `cannot change here: ${a.notApplicable}` : `${a.total} finding(s), ${a.fixable} fixable`,
+        }))}
+        initial={defaults}
+        onSubmit={(ids) => onPick(ids as AreaId[])}
+        onQuit={onQuit}
+      />
+      <Box flexDirection="column" marginTop={1}>
+        {areas.map((a) => (
+          <Text key={a.id} wrap="truncate-end">
+            <Text bold>{a.id.padEnd(10)}</Text> <Counts a={a} />
           </Text>
-          <Text dimColor wrap="wrap">
-            {a.summary}
-          </Text>
-        </Box>
-      ))}
-      <KeyHelp keys={[['enter', 'continue to the questions'], QUIT_HINT]} />
+        ))}
+      </Box>
+      <KeyHelp keys={[['↑/↓', 'move'], ['space', 'toggle'], ['enter', 'walk the chosen areas'], QUIT_HINT]} />
     </Box>
   );
 }

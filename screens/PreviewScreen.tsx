@@ -1,10 +1,10 @@
 import { useMemo, useRef, useState } from 'react';
 import { Box, Text, useInput, useWindowSize } from 'ink';
-import type { Change, DryRunResult } from '../src/engine/change.js';
+import { changeAction, changeLabel, reasonText, type Change, type DryRunResult } from '../src/engine/change.js';
 import type { DiffLine } from '../src/engine/diff.js';
 import { clampOffset, DiffView } from './components/DiffView.js';
 import { KeyHelp, QUIT_HINT } from './components/KeyHelp.js';
-import { capLines, changeLabel, plural, riskColor } from './format.js';
+import { capLines, plural, riskColor } from './format.js';
 
 export interface PreviewItem {
   change: Change;
@@ -12,12 +12,16 @@ export interface PreviewItem {
 }
 
 export interface PreviewScreenProps {
+  title?: string;
   items: PreviewItem[];
   /** The typed diff lines of a change; the caller memoises it per change. */
-  diffFor: (change: Change) => DiffLine[];
+  diffFor: (change: Change, dry?: DryRunResult) => DiffLine[];
+  /** Impact tables, guards, findings left: shown above the changes. */
+  notes?: Array<{ title: string; lines: string[]; warn?: boolean }>;
   /** Rows of the diff viewport; by default what the terminal has room for. */
   viewportHeight?: number;
   onContinue: () => void;
+  onBack?: () => void;
   onQuit: () => void;
 }
 
@@ -28,6 +32,7 @@ const CHROME_ROWS = 10;
 function DryStatus({ dry }: { dry?: DryRunResult }) {
   if (!dry) return <Text dimColor>· not dry-run</Text>;
   if (!dry.ok) return <Text color="red">✗ dry-run error</Text>;
+  if (dry.deferred) return <Text dimColor>… dry-run when applied</Text>;
   if (dry.warnings.length) return <Text color="yellow">{`⚠ ${plural(dry.warnings.length, 'warning')}`}</Text>;
   return <Text color="green">✓ dry-run ok</Text>;
 }
@@ -39,20 +44,22 @@ function listWindow(total: number, selected: number): [number, number] {
   return [start, start + LIST_MAX];
 }
 
-export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQuit }: PreviewScreenProps) {
+export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeight, onContinue, onBack, onQuit }: PreviewScreenProps) {
   const { rows } = useWindowSize();
   // One state object updated functionally: keys that arrive in one burst (key repeat, a paste) all count.
   const [view, setView] = useState({ selected: 0, offset: 0 });
   const { selected, offset } = view;
   const item = items[selected];
-  const lines = useMemo(() => (item ? diffFor(item.change) : []), [item, diffFor]);
+  const lines = useMemo(() => (item ? diffFor(item.change, item.dry) : []), [item, diffFor]);
+  const noteLines = notes.flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...capLines(n.lines, 4).shown.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))]).slice(0, 8);
   const [from, to] = listWindow(items.length, selected);
   const failed = items.filter((i) => i.dry && !i.dry.ok).length;
   const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
   const warnings = capLines(item?.dry?.warnings ?? [], 4);
   // The diff gets the rows the rest of the screen leaves: the live area must fit the terminal, or Ink redraws it all.
   const listRows = to - from + (from > 0 ? 1 : 0) + (to < items.length ? 1 : 0);
-  const detailRows = 1 + (item?.change.riskNote ? 1 : 0) + warnings.shown.length + (warnings.more ? 1 : 0) + (item?.dry?.error ? 1 : 0);
+  const riskNote = item?.change.riskNotes.join('; ');
+  const detailRows = 1 + (riskNote ? 1 : 0) + warnings.shown.length + (warnings.more ? 1 : 0) + (item?.dry?.error ? 1 : 0) + noteLines.length;
   const height = viewportHeight ?? Math.max(5, (rows || 24) - CHROME_ROWS - listRows - detailRows);
   const total = useRef(lines.length);
   total.current = lines.length;
@@ -74,14 +81,20 @@ export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQu
     else if (input === 'g' || key.home) scroll(() => 0);
     else if (input === 'G' || key.end) scroll(() => Number.MAX_SAFE_INTEGER);
     else if (key.return) onContinue();
+    else if (key.leftArrow && onBack) onBack();
     else if (input === 'q' || key.escape) onQuit();
   });
 
 
   return (
     <Box flexDirection="column" marginTop={1}>
+      {noteLines.map((n, i) => (
+        <Text key={`n${i}`} wrap="truncate-end" color={n.warn ? 'yellow' : undefined} bold={n.head} dimColor={!n.warn && !n.head}>
+          {n.text}
+        </Text>
+      ))}
       <Text bold>
-        {`Plan: ${plural(items.length, 'change')}`}
+        {title ?? `Plan: ${plural(items.length, 'change')}`}
         {failed ? <Text color="red">{`  ${failed} failed the dry-run`}</Text> : null}
         {warned ? <Text color="yellow">{`  ${warned} with warnings`}</Text> : null}
       </Text>
@@ -93,8 +106,7 @@ export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQu
         return (
           <Text key={c.id} wrap="truncate-end">
             <Text color={here ? 'cyan' : undefined}>{here ? '❯ ' : '  '}</Text>
-            <Text bold={here}>{`${c.action.padEnd(6)} ${changeLabel(c)}`}</Text>
-            <Text dimColor>{c.ref.namespace ? `  ${c.ref.namespace}` : ''}</Text>
+            <Text bold={here}>{`${changeAction(c).padEnd(7)} ${changeLabel(c)}`}</Text>
             {'  '}
             <Text color={riskColor[c.risk]}>{`${c.risk} risk`}</Text>
             {'  '}
@@ -107,10 +119,10 @@ export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQu
         <Box flexDirection="column" marginTop={1}>
           <Text wrap="truncate-end">
             <Text dimColor>why: </Text>
-            {item.change.reason}
+            {reasonText(item.change)}
           </Text>
-          {item.change.riskNote ? (
-            <Text wrap="truncate-end" color={riskColor[item.change.risk]}>{`risk: ${item.change.riskNote}`}</Text>
+          {riskNote ? (
+            <Text wrap="truncate-end" color={riskColor[item.change.risk]}>{`risk: ${riskNote}`}</Text>
           ) : null}
           {warnings.shown.map((w, i) => (
             <Text key={i} color="yellow" wrap="truncate-end">{`⚠ ${w}`}</Text>
@@ -124,7 +136,7 @@ export function PreviewScreen({ items, diffFor, viewportHeight, onContinue, onQu
       <Box marginTop={1}>
         <DiffView lines={lines} offset={offset} height={height} />
       </Box>
-      <KeyHelp keys={[['↑/↓', 'change'], ['j/k pgdn/pgup space', 'scroll'], ['g/G', 'top/bottom'], ['enter', 'continue'], QUIT_HINT]} />
+      <KeyHelp keys={[['↑/↓', 'change'], ['j/k pgdn/pgup space', 'scroll'], ['g/G', 'top/bottom'], ['enter', 'continue'], ...(onBack ? [['←', 'back'] as [string, string]] : []), QUIT_HINT]} />
     </Box>
   );
 }

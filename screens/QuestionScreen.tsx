@@ -1,7 +1,8 @@
 import { Box, Text, useInput } from 'ink';
-import type { AnswerValue, Question } from '../src/areas/types.js';
+import { validateAnswer, type AnswerValue, type Question } from '../src/areas/types.js';
 import { KeyHelp, QUIT_HINT, type KeyHint } from './components/KeyHelp.js';
 import { MultiSelect } from './components/MultiSelect.js';
+import { PerItem } from './components/PerItem.js';
 import { Select } from './components/Select.js';
 import { TextInput } from './components/TextInput.js';
 import { YesNo } from './components/YesNo.js';
@@ -9,36 +10,51 @@ import { capLines } from './format.js';
 
 export interface QuestionScreenProps {
   question: Question;
-  /** 0-based position, and how many questions there are in all. */
+  /** The area's title. */
+  area: string;
+  /** 0-based position among the area's questions, and how many it has. */
   index: number;
   total: number;
-  /** The preselected answer: the profile's, else the question's default. */
+  /** The preselected answer: an earlier answer, the profile's, else the question's default. */
   initial: AnswerValue;
+  /** The initial value came from the profile. */
+  fromProfile?: boolean;
   onAnswer: (value: AnswerValue) => void;
+  onBack: () => void;
   onQuit: () => void;
 }
 
+const BACK: KeyHint = ['←', 'back'];
 const KEYS: Record<Question['kind'], KeyHint[]> = {
-  select: [['↑/↓', 'move'], ['enter', 'choose'], QUIT_HINT],
-  multiselect: [['↑/↓', 'move'], ['space', 'toggle'], ['a', 'all/none'], ['enter', 'confirm'], QUIT_HINT],
-  text: [['enter', 'confirm'], ['backspace', 'delete'], ['esc', 'quit (nothing written)']],
-  confirm: [['y/n', 'answer'], ['enter', 'default'], QUIT_HINT],
+  select: [['↑/↓', 'move'], ['enter', 'choose'], BACK, QUIT_HINT],
+  multiselect: [['↑/↓', 'move'], ['space', 'toggle'], ['a', 'all/none'], ['enter', 'confirm'], BACK, QUIT_HINT],
+  text: [['enter', 'confirm'], ['backspace', 'delete'], BACK, ['esc', 'quit (nothing written)']],
+  number: [['enter', 'confirm'], ['backspace', 'delete'], BACK, ['esc', 'quit (nothing written)']],
+  list: [['enter', 'confirm'], ['comma', 'separates values'], BACK, ['esc', 'quit (nothing written)']],
+  confirm: [['y/n', 'answer'], ['enter', 'default'], BACK, QUIT_HINT],
+  'per-item': [['↑/↓', 'move'], ['space/→', 'change'], ['enter', 'confirm'], BACK, QUIT_HINT],
 };
 
-/** Only select needs its own quit key: the other inputs handle q/Esc themselves (text: Esc only). */
-function QuitKeys({ onQuit }: { onQuit: () => void }) {
+/** Only select needs its own quit and back keys: the other inputs handle them themselves. */
+function SelectKeys({ onQuit, onBack }: { onQuit: () => void; onBack: () => void }) {
   useInput((input, key) => {
     if (input === 'q' || key.escape) onQuit();
+    else if (key.leftArrow) onBack();
   });
   return null;
 }
 
-export function QuestionScreen({ question: q, index, total, initial, onAnswer, onQuit }: QuestionScreenProps) {
+export function QuestionScreen({ question: q, area, index, total, initial, fromProfile, onAnswer, onBack, onQuit }: QuestionScreenProps) {
   const details = capLines(q.details ?? [], 8);
   return (
     <Box flexDirection="column" marginTop={1}>
-      <Text dimColor>{`question ${index + 1} of ${total} · ${q.area}`}</Text>
-      <Text bold>{q.title}</Text>
+      <Text dimColor>
+        {`question ${index + 1} of ${total} · ${area} · ${q.id}`}
+        {fromProfile ? <Text color="cyan">{'  · answer from the profile'}</Text> : null}
+      </Text>
+      <Text bold wrap="wrap">
+        {q.title}
+      </Text>
       {q.help ? (
         <Text dimColor wrap="wrap">
           {q.help}
@@ -53,27 +69,77 @@ export function QuestionScreen({ question: q, index, total, initial, onAnswer, o
         </Box>
       ) : null}
       <Box marginTop={1} flexDirection="column">
-        <Answer key={q.id} q={q} initial={initial} onAnswer={onAnswer} onQuit={onQuit} />
+        <Answer key={q.id} q={q} initial={initial} onAnswer={onAnswer} onBack={onBack} onQuit={onQuit} />
       </Box>
       <KeyHelp keys={KEYS[q.kind]} />
     </Box>
   );
 }
 
-function Answer({ q, initial, onAnswer, onQuit }: { q: Question; initial: AnswerValue; onAnswer: (v: AnswerValue) => void; onQuit: () => void }) {
+interface AnswerProps {
+  q: Question;
+  initial: AnswerValue;
+  onAnswer: (v: AnswerValue) => void;
+  onBack: () => void;
+  onQuit: () => void;
+}
+
+const listValue = (text: string): string[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function Answer({ q, initial, onAnswer, onBack, onQuit }: AnswerProps) {
+  const check = (v: AnswerValue) => validateAnswer(q, v, {});
   switch (q.kind) {
     case 'select':
       return (
         <>
-          <QuitKeys onQuit={onQuit} />
+          <SelectKeys onQuit={onQuit} onBack={onBack} />
           <Select options={q.choices ?? []} initial={typeof initial === 'string' ? initial : undefined} onSelect={onAnswer} />
         </>
       );
     case 'multiselect':
-      return <MultiSelect choices={q.choices ?? []} initial={Array.isArray(initial) ? initial : []} onSubmit={onAnswer} onQuit={onQuit} />;
+      return <MultiSelect choices={q.choices ?? []} initial={Array.isArray(initial) ? initial : []} onSubmit={onAnswer} onQuit={onQuit} onBack={onBack} />;
     case 'confirm':
-      return <YesNo initial={initial === true} onAnswer={onAnswer} onQuit={onQuit} />;
-    case 'text':
-      return <TextInput initial={typeof initial === 'string' ? initial : ''} validate={(v) => q.validate?.(v)} onSubmit={onAnswer} onCancel={onQuit} />;
+      return <YesNo initial={initial === true} onAnswer={onAnswer} onQuit={onQuit} onBack={onBack} />;
+    case 'per-item':
+      return (
+        <PerItem
+          items={q.items ?? []}
+          choices={q.choices ?? []}
+          initial={typeof initial === 'object' && !Array.isArray(initial) ? initial : {}}
+          onSubmit={onAnswer}
+          onQuit={onQuit}
+          onBack={onBack}
+        />
+      );
+    case 'number':
+      return (
+        <TextInput
+          initial={initial === undefined || initial === '' ? '' : String(initial)}
+          validate={(v) => (v.trim() === '' || !Number.isFinite(Number(v)) ? 'a number' : check(Number(v)))}
+          onSubmit={(v) => onAnswer(Number(v))}
+          onCancel={onQuit}
+          onBack={onBack}
+        />
+      );
+    case 'list':
+      return (
+        <Box flexDirection="column">
+          {q.suggestions?.length ? <Text dimColor wrap="wrap">{`in use: ${q.suggestions.join(', ')}`}</Text> : null}
+          <TextInput
+            initial={Array.isArray(initial) ? initial.join(', ') : ''}
+            placeholder="comma-separated values"
+            validate={(v) => check(listValue(v))}
+            onSubmit={(v) => onAnswer(listValue(v))}
+            onCancel={onQuit}
+            onBack={onBack}
+          />
+        </Box>
+      );
+    default:
+      return <TextInput initial={typeof initial === 'string' ? initial : ''} validate={(v) => check(v)} onSubmit={onAnswer} onCancel={onQuit} onBack={onBack} />;
   }
 }

@@ -3,23 +3,17 @@
  * must not wait for @kubernetes/client-node (session, cluster, kubeconfig) or conf (profiles).
  */
 import type { ContextInfo, KubeconfigOptions } from '../src/cluster/kubeconfig.js';
-import type { Change } from '../src/engine/change.js';
+import type { Change, DryRunResult } from '../src/engine/change.js';
 import type { DiffLine } from '../src/engine/diff.js';
+import type { PipelineOptions, PipelineResult, Port } from '../src/pipeline.js';
 import type { Profile } from '../src/profiles/profile.js';
-import type { Session, SessionOptions } from '../src/session.js';
-
-/** The part of a Session the wizard drives (a test passes a fake). */
-export type SessionLike = Pick<
-  Session,
-  'contextName' | 'version' | 'identity' | 'areas' | 'readAccess' | 'inspect' | 'questions' | 'resolveAnswers' | 'plan' | 'dryRun' | 'writeAccess' | 'apply' | 'verify' | 'close'
->;
 
 export interface WizardCore {
   listContexts(opts: KubeconfigOptions): Promise<ContextInfo[]>;
-  openSession(opts: SessionOptions): Promise<SessionLike>;
+  runPipeline(opts: PipelineOptions, port: Port): Promise<PipelineResult>;
   loadProfile(nameOrFile: string): Promise<Profile>;
   saveProfile(name: string, profile: Profile): Promise<void>;
-  loadDiff(): Promise<(change: Change) => DiffLine[]>;
+  loadDiff(): Promise<(change: Change, dry?: DryRunResult) => DiffLine[]>;
 }
 
 export const defaultCore: WizardCore = {
@@ -27,9 +21,9 @@ export const defaultCore: WizardCore = {
     const { listContexts } = await import('../src/cluster/kubeconfig.js');
     return listContexts(opts);
   },
-  async openSession(opts) {
-    const { Session } = await import('../src/session.js');
-    return Session.open(opts);
+  async runPipeline(opts, port) {
+    const [{ runPipeline }, { Session }] = await Promise.all([import('../src/pipeline.js'), import('../src/session.js')]);
+    return runPipeline(opts, port, (o) => Session.open(o));
   },
   async loadProfile(nameOrFile) {
     const { ProfileStore } = await import('../src/profiles/profile.js');
@@ -40,7 +34,7 @@ export const defaultCore: WizardCore = {
     new ProfileStore().save(name, profile);
   },
   async loadDiff() {
-    const { diffChange } = await import('../src/engine/diff.js');
-    return diffChange;
+    const { diffOf } = await import('../src/engine/kinds/index.js');
+    return diffOf;
   },
 };

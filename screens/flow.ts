@@ -1,39 +1,49 @@
 /**
- * The wizard as one async script: connect, inspect, ask, plan, preview, confirm, apply, verify.
- * Prompts are promise-returning (`ui.ask`): the script shows a screen and waits for its answer.
+ * The wizard's side of the pipeline: a Port whose prompts are screens. The sequence itself lives in the
+ * core (src/pipeline.ts); this file only turns its questions and events into screens and log lines.
  * No React here; use-wizard.ts turns `Ui` into component state.
  */
-import type { AnswerValue, Answers, Question } from '../src/areas/types.js';
-import type { AccessResult } from '../src/cluster/client.js';
+import type { AnswerValue, AreaId, Question } from '../src/areas/types.js';
 import type { ContextInfo } from '../src/cluster/kubeconfig.js';
-import type { ApplyEvent, ApplyResult } from '../src/engine/apply.js';
-import type { Change, DryRunResult } from '../src/engine/change.js';
+import type { RolloutDecision } from '../src/engine/apply.js';
+import { changeLabel, type Change, type DryRunResult } from '../src/engine/change.js';
 import type { DiffLine } from '../src/engine/diff.js';
-import { confirmationFor } from '../src/engine/confirm-policy.js';
+import type { RolloutState } from '../src/engine/rollout.js';
 import { exitCodeFor, oneLine, SafetyError } from '../src/errors.js';
+import type { HardenOptions } from '../src/harden.js';
+import type { PipelineResult } from '../src/pipeline.js';
+import { BACK, type AreaOverview, type AreaPlan, type Back, type PipelineEvent, type Port, type Review } from '../src/port.js';
 import type { ApplyProgressProps } from './ApplyProgress.js';
-import { countBySeverity, type AreaOverview } from './AreasOverview.js';
 import type { HeaderInfo } from './components/Header.js';
-import type { WizardCore, SessionLike } from './core.js';
-import { changeTitle, plural, SEVERITY_ORDER } from './format.js';
+import type { WizardCore } from './core.js';
+import { plural, SEVERITY_ORDER } from './format.js';
 import type { LogEntry } from './Log.js';
 import type { OutcomeProps } from './Outcome.js';
 import type { PreviewItem } from './PreviewScreen.js';
-import type { SummaryProps } from './SummaryScreen.js';
-
-import type { HardenOptions } from '../src/cli.js';
 
 export type { HardenOptions };
+
+export interface PlanView {
+  /** "bookinfo: pod security" for an area's part, "Review" for the whole plan. */
+  title: string;
+  items: PreviewItem[];
+  diffFor: (c: Change, dry?: DryRunResult) => DiffLine[];
+  /** Impact tables, guards, findings left: lines shown above the changes. */
+  notes: Array<{ title: string; lines: string[]; warn?: boolean }>;
+  final: boolean;
+}
 
 export type Screen =
   | { name: 'busy'; text: string; lines?: string[]; quittable: boolean }
   | { name: 'pick-context'; contexts: ContextInfo[]; pick: (name: string) => void }
-  | { name: 'overview'; areas: AreaOverview[]; next: () => void }
-  | { name: 'question'; question: Question; index: number; total: number; initial: AnswerValue; answer: (v: AnswerValue) => void }
-  | { name: 'preview'; items: PreviewItem[]; diffFor: (c: Change) => DiffLine[]; next: () => void }
+  | { name: 'overview'; areas: AreaOverview[]; defaults: AreaId[]; pick: (ids: AreaId[]) => void }
+  | { name: 'question'; question: Question; area: string; index: number; total: number; initial: AnswerValue; fromProfile: boolean; answer: (v: AnswerValue) => void; back: () => void }
+  | { name: 'preview'; view: PlanView; next: () => void; back?: () => void }
   | { name: 'confirm'; mode: 'ask' | 'type-the-name'; count: number; context: string; reasons: string[]; answer: (yes: boolean) => void }
+  | { name: 'rollout-failed'; states: RolloutState[]; choose: (d: RolloutDecision) => void }
+  | { name: 'save-profile'; save: (name: string | undefined) => void; error?: string }
   | { name: 'apply'; progress: ApplyProgressProps }
-  | { name: 'summary'; summary: SummaryProps }
+  | { name: 'summary'; result: PipelineResult; profile?: { name: string; saved: boolean; error?: string } }
   | { name: 'outcome'; outcome: OutcomeProps };
 
 /** The user left (q, Esc) while a prompt was open. */
@@ -51,23 +61,23 @@ export interface Ui {
   ask<T>(make: (resolve: (value: T) => void) => Screen): Promise<T>;
   header(h: Partial<HeaderInfo>): void;
   log(entry: LogEntry): void;
-  /** The session to close however the run ends. */
-  session(s: SessionLike): void;
   /** From here on q/Esc no longer quit: writes are in flight. */
   writing(on: boolean): void;
   /** The last screen and the exit code. */
   finish(screen: Screen, code: number): Promise<void>;
 }
 
-export const accessLabel = (a: AccessResult): string =>
-  `${a.verb} ${a.resource}${a.group ? `.${a.group}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}${a.name ? ` (${a.name})` : ''}`;
-
-const answerText = (v: AnswerValue): string => (Array.isArray(v) ? (v.length ? v.join(', ') : '(none)') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : v === '' ? '(empty)' : v);
+const answerText = (v: AnswerValue): string =>
+  Array.isArray(v) ? (v.length ? v.join(', ') : '(none)') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${x}`).join(', ') || '(none)' : v === '' ? '(empty)' : String(v);
 
 const outcome = (tone: OutcomeProps['tone'], title: string, lines?: string[]): Screen => ({ name: 'outcome', outcome: { tone, title, lines } });
 
 let seq = 0;
 const key = (): string => `log-${++seq}`;
+
+function planView(title: string, changes: Change[], dry: Map<string, DryRunResult>, diffFor: PlanView['diffFor'], notes: PlanView['notes'], final: boolean): PlanView {
+  return { title, items: changes.map((change) => ({ change, dry: dry.get(change.id) })), diffFor, notes, final };
+}
 
 export async function runFlow(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<void> {
   try {
@@ -80,208 +90,237 @@ export async function runFlow(opts: HardenOptions, core: WizardCore, ui: Ui): Pr
 }
 
 async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<void> {
-  // 1. Profile (its answers are the defaults), kubeconfig, context, connect.
-  let profileAnswers: Answers = {};
+  // 1. Profile (its answers are the defaults), kubeconfig, context.
+  let answers = {};
   let areas = opts.areas;
   if (opts.profile) {
     ui.show({ name: 'busy', text: `loading profile ${opts.profile}…`, quittable: true });
     const p = await core.loadProfile(opts.profile);
-    profileAnswers = p.answers;
+    answers = p.answers;
     if (!areas?.length && p.areas?.length) areas = p.areas;
     ui.log({ key: key(), tone: 'ok', text: `profile ${p.name ?? opts.profile}: ${plural(Object.keys(p.answers).length, 'answer')} as defaults` });
   }
   ui.show({ name: 'busy', text: 'reading kubeconfig…', quittable: true });
   const contexts = await core.listContexts({ kubeconfig: opts.kubeconfig, context: opts.context });
   let context = opts.context;
-  if (!context && contexts.length > 1) {
-    context = await ui.ask<string>((pick) => ({ name: 'pick-context', contexts, pick }));
-  }
+  if (!context && contexts.length > 1) context = await ui.ask<string>((pick) => ({ name: 'pick-context', contexts, pick }));
   const info = contexts.find((c) => c.name === context) ?? contexts.find((c) => c.current);
   ui.header({ context: context ?? info?.name });
-  ui.show({ name: 'busy', text: `connecting to ${info?.server ?? context ?? 'the cluster'}…`, quittable: true });
-  const session = await core.openSession({ kubeconfig: opts.kubeconfig, context, preview: opts.preview, areas, namespaces: opts.namespaces, concurrency: opts.concurrency });
-  ui.session(session);
-  const ctx = session.contextName;
-  ui.header({ context: ctx, version: session.version.gitVersion, user: session.identity.username });
 
-  ui.show({ name: 'busy', text: 'checking read permissions…', quittable: true });
-  const access = await session.readAccess();
-  const deniedRead = access.filter((a) => !a.allowed);
-  ui.log({
-    key: key(),
-    tone: deniedRead.length ? 'fail' : 'ok',
-    text: `connected to ${ctx}${info?.server ? ` (${info.server})` : ''}: Kubernetes ${session.version.gitVersion}, as ${session.identity.username}`,
-    sub: [
-      { text: `groups: ${session.identity.groups.join(', ') || '(none)'}` },
-      { text: `read permissions: ${access.length - deniedRead.length}/${access.length} allowed` },
-      ...deniedRead.map((a) => ({ text: `✗ cannot ${accessLabel(a)}`, tone: 'fail' as const })),
-    ],
-  });
-  if (deniedRead.length) {
-    return ui.finish(outcome('error', `missing permissions: ${deniedRead.map(accessLabel).join(', ')}`, ['kube-harden reads these to inspect the cluster; nothing was written']), 4);
-  }
-
-  // 2. Inspect, then the overview.
-  const progress = new Map<string, string>();
-  const states = await session.inspect((area, message) => {
-    progress.set(area.id, `${area.title}: ${message}`);
-    ui.show({ name: 'busy', text: 'inspecting…', lines: [...progress.values()], quittable: true });
-  });
-  const overview: AreaOverview[] = states.map((s) => ({
-    id: s.area.id,
-    title: s.area.title,
-    summary: s.area.summary,
-    counts: countBySeverity(s.inspection.findings),
-    fixable: s.inspection.findings.filter((f) => f.fixable).length,
-  }));
-  const all = states.flatMap((s) => s.inspection.findings);
-  const counts = countBySeverity(all);
-  ui.log({ key: key(), tone: 'ok', text: `inspected ${plural(states.length, 'area')}: ${plural(all.length, 'finding')} (${SEVERITY_ORDER.map((s) => `${counts[s]} ${s}`).join(', ')})` });
-  await ui.ask<void>((next) => ({ name: 'overview', areas: overview, next: () => next() }));
-
-  // 3. Questions, one per screen; each answer goes to the log.
-  const questions = session.questions;
-  const given: Answers = { ...profileAnswers };
-  for (const [index, question] of questions.entries()) {
-    const initial = profileAnswers[question.id] ?? question.default;
-    const value = await ui.ask<AnswerValue>((answer) => ({ name: 'question', question, index, total: questions.length, initial, answer }));
-    given[question.id] = value;
-    ui.log({ key: key(), tone: 'ok', text: `${question.title} → ${answerText(value)}` });
-  }
-  const answers = session.resolveAnswers(given);
-
-  // 4. Plan, server dry-run, preview.
-  ui.show({ name: 'busy', text: 'planning…', quittable: true });
-  const changes = session.plan(answers);
-  if (changes.length === 0) return ui.finish(outcome('ok', 'nothing to change: the answers ask for nothing the cluster does not already have'), 0);
-  const dry = await session.dryRun(changes, (done, total) => ui.show({ name: 'busy', text: `dry-run ${done}/${total}`, quittable: true }));
-  const failedDry = changes.filter((c) => dry.get(c.id)?.ok === false);
-  const warned = changes.filter((c) => dry.get(c.id)?.ok && dry.get(c.id)!.warnings.length);
-  ui.log({
-    key: key(),
-    tone: failedDry.length ? 'fail' : warned.length ? 'warn' : 'ok',
-    text: `planned ${plural(changes.length, 'change')}; server dry-run: ${changes.length - failedDry.length} ok${warned.length ? `, ${warned.length} with warnings` : ''}${failedDry.length ? `, ${failedDry.length} failed` : ''}`,
-  });
-  const diffChange = await core.loadDiff();
+  const diffOf = await core.loadDiff();
   const cache = new Map<string, DiffLine[]>();
-  const diffFor = (c: Change): DiffLine[] => {
-    let lines = cache.get(c.id);
-    if (!lines) cache.set(c.id, (lines = diffChange(c)));
+  const diffFor = (c: Change, dry?: DryRunResult): DiffLine[] => {
+    const k = `${c.id}\0${dry?.rendered ? 'r' : ''}`;
+    let lines = cache.get(k);
+    if (!lines) cache.set(k, (lines = diffOf(c, dry)));
     return lines;
   };
-  const items = changes.map((change) => ({ change, dry: dry.get(change.id) }));
-  await ui.ask<void>((next) => ({ name: 'preview', items, diffFor, next: () => next() }));
-
-  // 5. Confirm (or stop here).
-  if (opts.preview) {
-    return ui.finish(
-      outcome('ok', `Preview only: ${plural(changes.length, 'change')}, nothing was written to the cluster or to disk`, [
-        ...(opts.saveProfile ? [`profile "${opts.saveProfile}" not saved: preview writes nothing locally`] : []),
-        'run again without --preview to apply',
-      ]),
-      0,
-    );
-  }
-  if (failedDry.length) {
-    return ui.finish(
-      outcome('error', `refusing to apply: ${plural(failedDry.length, 'change')} failed the server dry-run; nothing was changed`, failedDry.map((c) => `${changeTitle(c)}: ${dry.get(c.id)?.error ?? 'error'}`)),
-      1,
-    );
-  }
-  ui.show({ name: 'busy', text: 'checking write permissions…', quittable: true });
-  const deniedWrite = (await session.writeAccess(changes)).filter((a) => !a.allowed);
-  if (deniedWrite.length) {
-    return ui.finish(outcome('error', 'missing permissions to apply this plan: nothing was changed', deniedWrite.map((a) => `cannot ${accessLabel(a)}`)), 4);
-  }
-  const policy = confirmationFor({ changes, interactive: true });
-  if (policy === 'refuse') return ui.finish(outcome('error', 'refusing to apply without confirmation'), 4);
-  if (policy !== 'auto') {
-    const high = changes.filter((c) => c.risk === 'high').length;
-    const reasons = [...(high ? [`${high} high-risk`] : []), ...(changes.length > 25 ? [`${changes.length} changes at once`] : [])];
-    const yes = await ui.ask<boolean>((answer) => ({ name: 'confirm', mode: policy, count: changes.length, context: ctx, reasons, answer }));
-    if (!yes) return ui.finish(outcome('ok', 'not applied: nothing was written to the cluster'), 0);
-  }
-
-  // 6. Apply, verify, summary.
-  ui.writing(true);
-  const result = await apply(session, changes, dry, ui);
-  let verify: SummaryProps['verify'];
-  if (!result.failed) {
-    ui.show({ name: 'busy', text: 'verifying…', quittable: false });
-    try {
-      const v = await session.verify(changes);
-      verify = { fixed: v.fixed, remaining: v.remaining };
-    } catch (e) {
-      ui.log({ key: key(), tone: 'warn', text: `verify failed: ${oneLine(e)}` });
-    }
-  }
-  let profile: SummaryProps['profile'];
-  if (opts.saveProfile) {
-    const name = opts.saveProfile;
-    try {
-      await core.saveProfile(name, { version: 1, name, areas: session.areas.map((a) => a.id), answers });
-      profile = { name, saved: true };
-    } catch (e) {
-      profile = { name, saved: false, error: oneLine(e) };
-    }
-  }
-  const summary: SummaryProps = {
-    context: ctx,
-    total: changes.length,
-    applied: result.applied,
-    snapshotId: result.snapshot.id,
-    verify,
-    failed: result.failed && { change: changeTitle(result.failed.change), error: result.failed.error, conflict: result.failed.conflict },
-    skipped: result.skipped,
-    rollback: result.rollback,
-    rollbackError: result.rollbackError,
-    profile,
-  };
-  await ui.finish({ name: 'summary', summary }, result.failed ? (result.failed.conflict ? 4 : 1) : 0);
-}
-
-async function apply(session: SessionLike, changes: Change[], dry: Map<string, DryRunResult>, ui: Ui): Promise<ApplyResult> {
-  const p: ApplyProgressProps = { total: changes.length, applied: 0, failed: 0, current: [], rollingBack: false };
+  const inspecting = new Map<string, string>();
+  const apply: ApplyProgressProps = { total: 0, applied: 0, failed: 0, current: [], rollingBack: false };
   const current = new Set<string>();
-  const show = () => ui.show({ name: 'apply', progress: { ...p, current: [...current] } });
-  show();
-  const onEvent = (e: ApplyEvent) => {
+  const showApply = () => ui.show({ name: 'apply', progress: { ...apply, current: [...current] } });
+  let ctxName = context ?? info?.name ?? '';
+
+  const event = (e: PipelineEvent) => {
     switch (e.type) {
+      case 'connecting':
+        ui.show({ name: 'busy', text: `connecting to ${info?.server ?? context ?? 'the cluster'}…`, quittable: true });
+        break;
+      case 'connected': {
+        ctxName = e.context;
+        ui.header({ context: e.context, version: e.version.gitVersion, user: e.identity.username });
+        const denied = e.access.filter((a) => !a.allowed);
+        ui.log({
+          key: key(),
+          tone: denied.length ? 'fail' : 'ok',
+          text: `connected to ${e.context} (${e.server}): Kubernetes ${e.version.gitVersion}, as ${e.identity.username}`,
+          sub: [{ text: `groups: ${e.identity.groups.join(', ') || '(none)'}` }, { text: `read permissions: ${e.access.length - denied.length}/${e.access.length} allowed` }],
+        });
+        ui.show({ name: 'busy', text: 'inspecting…', quittable: true });
+        break;
+      }
+      case 'inspecting':
+        inspecting.set(e.area ?? 'read', `${e.area ?? 'reading'}: ${e.message}`);
+        ui.show({ name: 'busy', text: 'inspecting…', lines: [...inspecting.values()], quittable: true });
+        break;
+      case 'inspected': {
+        const counts = SEVERITY_ORDER.map((s) => `${e.overview.reduce((n, o) => n + o.counts[s], 0)} ${s}`).join(', ');
+        ui.log({ key: key(), tone: 'ok', text: `inspected ${plural(e.overview.length, 'area')}: ${plural(e.overview.reduce((n, o) => n + o.total, 0), 'finding')} (${counts})` });
+        break;
+      }
+      case 'answered':
+        ui.log({ key: key(), tone: 'ok', text: `${e.question.title} → ${answerText(e.value)}${e.fromProfile ? ' (from the profile)' : ''}` });
+        break;
+      case 'dry-run':
+        ui.show({ name: 'busy', text: `server dry-run ${e.done}/${e.total}`, quittable: true });
+        break;
+      case 'planned':
+        ui.log({
+          key: key(),
+          tone: e.failed ? 'fail' : e.warned ? 'warn' : 'ok',
+          text: `planned ${plural(e.changes, 'change')}; server dry-run: ${e.changes - e.failed} ok${e.warned ? `, ${e.warned} with warnings` : ''}${e.failed ? `, ${e.failed} failed` : ''}${e.deferred ? `, ${e.deferred} when applied` : ''}`,
+        });
+        break;
       case 'preflight':
+        ui.show({ name: 'busy', text: 'checking permissions…', quittable: true });
         break;
-      case 'snapshot':
-        p.snapshotId = e.id;
-        ui.log({ key: key(), tone: 'ok', text: `snapshot ${e.id} saved`, sub: [{ text: `undo: kube-harden rollback ${e.id} --context ${session.contextName}` }] });
+      case 'note':
+        ui.log({ key: key(), tone: 'info', text: e.text });
         break;
-      case 'start':
-        current.add(changeTitle(e.change));
+      case 'verifying':
+        ui.show({ name: 'busy', text: 'verifying: inspecting the changed areas again…', quittable: false });
         break;
-      case 'done':
-        current.delete(changeTitle(e.change));
-        p.applied++;
-        ui.log({ key: key(), tone: 'ok', text: changeTitle(e.change), sub: e.warnings.map((w) => ({ text: `⚠ ${w}`, tone: 'warn' as const })) });
+      case 'profile-saved':
         break;
-      case 'failed':
-        current.delete(changeTitle(e.change));
-        p.failed++;
-        ui.log({ key: key(), tone: 'fail', text: `${changeTitle(e.change)}: ${e.error}` });
-        break;
-      case 'rollback': {
-        const r = e.event;
-        p.rollingBack = true;
-        p.rollback ??= { restored: 0, failed: 0 };
-        if (r.type === 'checking') p.rollback.total = r.total;
-        else if (r.type === 'restored') {
-          p.rollback.restored++;
-          ui.log({ key: key(), tone: 'warn', text: `rolled back ${changeTitle(r.change)} (${r.outcome})` });
-        } else {
-          p.rollback.failed++;
-          ui.log({ key: key(), tone: 'fail', text: `rollback of ${changeTitle(r.change)} failed: ${r.error}` });
+      case 'apply': {
+        const a = e.event;
+        if (a.type === 'preflight') {
+          ui.writing(true);
+          showApply();
+        } else if (a.type === 'snapshot') {
+          apply.snapshotId = a.id;
+          ui.log({ key: key(), tone: 'ok', text: `snapshot ${a.id} saved`, sub: [{ text: 'undo: kube-harden rollback (the command is in the summary)' }] });
+        } else if (a.type === 'start') current.add(changeLabel(a.change));
+        else if (a.type === 'done') {
+          current.delete(changeLabel(a.change));
+          apply.applied++;
+          ui.log({ key: key(), tone: 'ok', text: `${a.change.kind === 'object' ? a.change.action : 'apply'} ${changeLabel(a.change)}`, sub: a.warnings.map((w) => ({ text: `⚠ ${w}`, tone: 'warn' as const })) });
+        } else if (a.type === 'failed') {
+          current.delete(changeLabel(a.change));
+          apply.failed++;
+          ui.log({ key: key(), tone: 'fail', text: `${changeLabel(a.change)}: ${a.error}` });
+        } else if (a.type === 'wave') {
+          apply.wave = { index: a.index, total: a.total, size: a.size };
+        } else if (a.type === 'rollout') {
+          apply.rollouts = a.states;
+        } else if (a.type === 'note') ui.log({ key: key(), tone: 'info', text: a.text });
+        else if (a.type === 'rollback') {
+          const r = a.event;
+          apply.rollingBack = true;
+          apply.rollback ??= { restored: 0, failed: 0 };
+          if (r.type === 'checking') apply.rollback.total = r.total;
+          else if (r.type === 'restored') {
+            apply.rollback.restored++;
+            ui.log({ key: key(), tone: 'warn', text: `rolled back ${r.change.kind === 'object' ? `${r.change.ref.kind.toLowerCase()}/${r.change.ref.name}` : r.change.id} (${r.outcome})` });
+          } else if (r.type === 'failed' || r.type === 'conflict') {
+            apply.rollback.failed++;
+            ui.log({ key: key(), tone: 'fail', text: `not rolled back: ${r.type === 'failed' ? r.error : r.detail}` });
+          }
         }
+        if (apply.snapshotId || a.type === 'preflight') showApply();
         break;
       }
     }
-    show();
   };
-  return session.apply(changes, dry, onEvent);
+
+  let saved: { name: string; saved: boolean; error?: string } | undefined;
+  const port: Port = {
+    interactive: true,
+    event,
+    chooseAreas: (overview, defaults) => ui.ask<AreaId[]>((pick) => ({ name: 'overview', areas: overview, defaults, pick })),
+    ask: (q, c) =>
+      ui.ask<AnswerValue | Back>((resolve) => ({
+        name: 'question',
+        question: q,
+        area: c.area.title,
+        index: c.index,
+        total: c.total,
+        initial: c.initial,
+        fromProfile: c.fromProfile,
+        answer: resolve,
+        back: () => resolve(BACK),
+      })),
+    areaPlan: (p: AreaPlan) =>
+      ui.ask<'next' | Back>((resolve) => ({
+        name: 'preview',
+        view: planView(
+          `${p.area.title}: ${plural(p.changes.length, 'change')}`,
+          p.changes,
+          p.dry,
+          diffFor,
+          [
+            ...p.sections.map((s) => ({ title: s.title, lines: s.lines, warn: s.warn })),
+            ...(p.left.length ? [{ title: `left as they are: ${plural(p.left.length, 'finding')}`, lines: p.left.slice(0, 6).map((f) => `${f.ref.name}: ${f.message}${f.manual ? ` (${f.manual})` : ''}`) }] : []),
+          ],
+          false,
+        ),
+        next: () => resolve('next'),
+        back: () => resolve(BACK),
+      })),
+    review: (r: Review) =>
+      ui.ask<void>((resolve) => ({
+        name: 'preview',
+        view: planView(
+          `Review: ${plural(r.changes.length, 'change')} across ${plural(new Set(r.changes.flatMap((c) => c.areas)).size, 'area')}${r.preview ? ' (preview: nothing will be written)' : ''}`,
+          r.changes,
+          r.dry,
+          diffFor,
+          [
+            ...r.guards.map((g) => ({ title: g.message, lines: g.details, warn: true })),
+            ...r.sections.map((s) => ({ title: `${s.area}: ${s.title}`, lines: s.lines, warn: s.warn })),
+          ],
+          true,
+        ),
+        next: () => resolve(),
+      })),
+    confirm: (c) => ui.ask<boolean>((answer) => ({ name: 'confirm', ...c, answer })),
+    rolloutFailed: (states) => ui.ask<RolloutDecision>((choose) => ({ name: 'rollout-failed', states, choose })),
+    offerProfile: async (ans, chosen) => {
+      ui.writing(false);
+      let name = opts.saveProfile;
+      let error: string | undefined;
+      for (;;) {
+        if (!name) {
+          const asked = await ui.ask<string | undefined>((save) => ({ name: 'save-profile', save, error }));
+          if (!asked) return;
+          name = asked;
+        }
+        try {
+          await core.saveProfile(name, { version: 2, name, areas: chosen, answers: ans });
+          saved = { name, saved: true };
+          ui.log({ key: key(), tone: 'ok', text: `answers saved as profile "${name}": kube-harden apply --profile ${name}` });
+          return;
+        } catch (e) {
+          error = oneLine(e);
+          if (opts.saveProfile) {
+            saved = { name, saved: false, error };
+            return;
+          }
+          name = undefined;
+        }
+      }
+    },
+  };
+
+  const result = await core.runPipeline(
+    {
+      kubeconfig: opts.kubeconfig,
+      context,
+      preview: opts.preview,
+      areas,
+      namespaces: opts.namespaces,
+      concurrency: opts.concurrency,
+      answers,
+      apiserverManifest: opts.apiserverManifest,
+      rolloutTimeoutMs: opts.rolloutTimeout ? opts.rolloutTimeout * 1000 : undefined,
+    },
+    port,
+  );
+  void ctxName;
+  switch (result.outcome) {
+    case 'nothing-to-do':
+      return ui.finish(outcome('ok', 'nothing to change: the answers ask for nothing the cluster does not already have', saved?.saved ? [`answers saved as profile "${saved.name}"`] : []), 0);
+    case 'preview':
+      return ui.finish(
+        outcome(result.code ? 'warn' : 'ok', `Preview only: ${plural(result.changes.length, 'change')}; nothing was written to the cluster${saved?.saved ? ` (the answers were saved as profile "${saved.name}", as asked)` : ' or to disk'}`, [
+          ...(result.code ? ['some changes failed the server dry-run: see the review'] : []),
+          'run again without --preview to apply',
+        ]),
+        result.code,
+      );
+    case 'declined':
+      return ui.finish(outcome('ok', 'not applied: nothing was written to the cluster', saved?.saved ? [`answers saved as profile "${saved.name}"`] : []), 0);
+    default:
+      return ui.finish({ name: 'summary', result, profile: saved }, result.code);
+  }
 }

@@ -1,5 +1,5 @@
 import type { Severity } from '../src/areas/types.js';
-import type { Change, Risk } from '../src/engine/change.js';
+import type { Risk } from '../src/engine/change.js';
 import type { DiffLineType } from '../src/engine/diff.js';
 
 /** Display order: worst first. */
@@ -25,15 +25,6 @@ export const diffColor: Record<DiffLineType, string | undefined> = {
   header: undefined,
   ctx: undefined,
 };
-
-export function changeLabel(c: Pick<Change, "ref">): string {
-  const r = c.ref;
-  return `${r.kind}/${r.name}`;
-}
-
-export function changeTitle(c: Pick<Change, "action" | "ref">): string {
-  return `${c.action} ${changeLabel(c)}${c.ref.namespace ? ` in ${c.ref.namespace}` : ''}`;
-}
 
 /** At most `max` lines, and how many were left out. */
 export function capLines(lines: string[], max = 8): { shown: string[]; more: number } {

@@ -1,8 +1,8 @@
 import { render } from 'ink';
 import { App } from './App.js';
-import type { HardenOptions } from './flow.js';
+import type { HardenOptions } from '../src/harden.js';
 
-export type { HardenOptions } from './flow.js';
+export type { HardenOptions } from '../src/harden.js';
 
 /**
  * The guided session: renders the wizard and resolves with the process exit code once it is over
@@ -16,6 +16,11 @@ export async function runHarden(opts: HardenOptions): Promise<number> {
     return 2;
   }
   const app = render(<App opts={opts} />, { exitOnCtrlC: false });
-  const result = await app.waitUntilExit();
+  const result = (await app.waitUntilExit()) as number | { code: number; epilogue: string } | undefined;
+  if (typeof result === 'object' && result) {
+    // Printed after Ink is done, as one plain line: the terminal wraps it softly, so it pastes whole.
+    process.stdout.write(`${result.epilogue}\n`);
+    return result.code;
+  }
   return typeof result === 'number' ? result : 0;
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, EXIT, oneLine } from './errors.js';
+import type { WizardLauncher } from './harden.js';
 
 /**
  * The command-line contract (DESIGN.md). Only commander is loaded up front so `--help` is fast;
@@ -11,6 +12,11 @@ const int = (v: string) => {
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new CommanderError(2, 'usage', `--concurrency must be 1..64, not "${v}"`);
   return n;
 };
+const seconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1 || n > 86_400) throw new CommanderError(2, 'usage', `--rollout-timeout must be a number of seconds (1..86400), not "${v}"`);
+  return n;
+};
 
 function globals(cmd: Command): Command {
   return cmd
@@ -20,23 +26,8 @@ function globals(cmd: Command): Command {
     .option('--concurrency <n>', 'parallel requests to the API server', int, 8);
 }
 
-/** What the guided session is started with (the `harden` command's options). */
-export interface HardenOptions {
-  kubeconfig?: string;
-  context?: string;
-  preview: boolean;
-  /** A profile name or file: its answers become the defaults. */
-  profile?: string;
-  saveProfile?: string;
-  areas?: string[];
-  namespaces?: string[];
-  concurrency?: number;
-}
-
-/** The terminal UI is injected by bin/ (the composition root): the core never imports screens/. */
-export interface Ui {
-  harden(opts: HardenOptions): Promise<number>;
-}
+export type { HardenOptions } from './harden.js';
+export type Ui = WizardLauncher;
 
 export function buildProgram(run: (code: number) => void, ui: Ui): Command {
   const program = new Command('kube-harden')
@@ -53,9 +44,24 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
       .option('--preview', 'show what would change; write nothing to the cluster or to disk')
       .option('--profile <name|file>', 'answer profile whose answers become the defaults')
       .option('--save-profile <name>', 'save the answers as a profile at the end')
-      .option('--areas <a,b>', 'only these areas', csv),
+      .option('--areas <a,b>', 'only these areas (rbac, apiserver, tls, network, workloads, images)', csv)
+      .option('--apiserver-manifest <path>', "the API server's static-pod manifest (default: /etc/kubernetes/manifests/kube-apiserver.yaml when readable)")
+      .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds),
   ).action(async (o) => {
-    run(await ui.harden({ kubeconfig: o.kubeconfig, context: o.context, preview: !!o.preview, profile: o.profile, saveProfile: o.saveProfile, areas: o.areas, namespaces: o.namespaces, concurrency: o.concurrency }));
+    run(
+      await ui.harden({
+        kubeconfig: o.kubeconfig,
+        context: o.context,
+        preview: !!o.preview,
+        profile: o.profile,
+        saveProfile: o.saveProfile,
+        areas: o.areas,
+        namespaces: o.namespaces,
+        concurrency: o.concurrency,
+        apiserverManifest: o.apiserverManifest,
+        rolloutTimeout: o.rolloutTimeout,
+      }),
+    );
   });
   // The top-level help shows the session's own options and a few examples, as kubectl and gh do: a new
   // user reads `kube-harden --help` first, and the session is what they came for.
@@ -101,6 +107,10 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
     .option('--context <name>', 'a context to apply to; repeat for a fleet', (v: string, p: string[] = []) => [...p, v])
     .option('--namespaces <a,b>', 'only these namespaces', csv)
     .option('--concurrency <n>', 'parallel requests to the API server', int, 8)
+    .option('--allow-lockout', 'apply even when the rbac guard says the plan removes your own access')
+    .option('--keep-failed', 'keep workloads whose rollout stalls (default: roll them back)')
+    .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds)
+    .option('--apiserver-manifest <path>', "the API server's static-pod manifest (when kube-harden runs on the control-plane node)")
     .action(async (o) => {
       const { applyProfile } = await import('./commands/apply.js');
       run(await applyProfile({ ...o, contexts: o.context }));

@@ -7,11 +7,12 @@ export interface MultiSelectProps {
   initial: string[];
   onSubmit: (values: string[]) => void;
   onQuit?: () => void;
+  onBack?: () => void;
   isActive?: boolean;
 }
 
 /** ↑/↓ move, space toggles, a selects all/none, Enter confirms. */
-export function MultiSelect({ choices, initial, onSubmit, onQuit, isActive = true }: MultiSelectProps) {
+export function MultiSelect({ choices, initial, onSubmit, onQuit, onBack, isActive = true }: MultiSelectProps) {
   // The state lives in a ref and every key reads the latest: keys that arrive in one burst (key repeat,
   // "space then Enter") all count. A counter re-renders.
   const st = useRef({ cursor: 0, selected: new Set(initial.filter((v) => choices.some((c) => c.value === v))) });
@@ -35,7 +36,8 @@ export function MultiSelect({ choices, initial, onSubmit, onQuit, isActive = tru
       } else if (key.return) {
         // In choice order, so answers are stable whatever the toggling order was.
         return onSubmit(choices.filter((c) => s.selected.has(c.value)).map((c) => c.value));
-      } else if (input === 'q' || key.escape) return onQuit?.();
+      } else if (key.leftArrow) return onBack?.();
+      else if (input === 'q' || key.escape) return onQuit?.();
       else return;
       rerender();
     },

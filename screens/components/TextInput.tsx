@@ -9,11 +9,13 @@ export interface TextInputProps {
   onSubmit: (value: string) => void;
   /** Esc only: q is a character here. */
   onCancel?: () => void;
+  /** ← goes back (there is no cursor to move). */
+  onBack?: () => void;
   isActive?: boolean;
 }
 
 /** A one-line input: type, Backspace, Enter. */
-export function TextInput({ initial = '', placeholder, validate, onSubmit, onCancel, isActive = true }: TextInputProps) {
+export function TextInput({ initial = '', placeholder, validate, onSubmit, onCancel, onBack, isActive = true }: TextInputProps) {
   // The value lives in a ref so a burst of keys ("65532" then Enter in one read) sees every character.
   const st = useRef<{ value: string; error?: string }>({ value: initial });
   const [, rerender] = useReducer((x: number) => x + 1, 0);
@@ -23,6 +25,7 @@ export function TextInput({ initial = '', placeholder, validate, onSubmit, onCan
     (input, key) => {
       const s = st.current;
       if (key.escape) return onCancel?.();
+      if (key.leftArrow) return onBack?.();
       if (key.return) {
         s.error = validate?.(s.value);
         if (!s.error) return onSubmit(s.value);

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HeaderInfo } from '../components/Header.js';
-import { defaultCore, type SessionLike, type WizardCore } from '../core.js';
+import { defaultCore, type WizardCore } from '../core.js';
 import { Quit, runFlow, type HardenOptions, type Screen, type Ui } from '../flow.js';
 import type { LogEntry } from '../Log.js';
 
@@ -19,7 +19,6 @@ export interface Wizard {
 interface Control {
   done: boolean;
   writing: boolean;
-  session?: SessionLike;
   reject?: (e: Error) => void;
 }
 
@@ -37,7 +36,6 @@ export function useWizard(opts: HardenOptions, core: WizardCore = defaultCore): 
     c.done = true;
     c.reject?.(new Quit());
     setScreen(last);
-    await c.session?.close().catch(() => undefined);
     setExitCode(code);
   }, []);
 
@@ -70,11 +68,6 @@ export function useWizard(opts: HardenOptions, core: WizardCore = defaultCore): 
         }),
       header: (h) => setHeader((old) => ({ ...old, ...h })),
       log: (e) => setLog((l) => [...l, e]),
-      session: (s) => {
-        c.session = s;
-        // Quit while connecting: close what arrived late.
-        if (c.done) void s.close().catch(() => undefined);
-      },
       writing: (on) => {
         c.writing = on;
       },

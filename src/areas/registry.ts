@@ -1,7 +1,8 @@
-import type { Area } from './types.js';
+import { AREA_IDS, type Area } from './types.js';
 import { workloadsArea } from './workloads/index.js';
 
 /** Every hardening area, once. Adding an area is a folder and a line here. */
-export const AREAS: Area[] = [workloadsArea];
+const ALL: Area[] = [workloadsArea] as Area[];
 
-export const AREA_IDS = ['rbac', 'tls', 'network', 'workloads', 'apiserver', 'images'] as const;
+/** The areas, in the order of the pipeline (AREA_IDS). */
+export const AREAS: Area[] = [...ALL].sort((a, b) => AREA_IDS.indexOf(a.id) - AREA_IDS.indexOf(b.id));

@@ -1,44 +1,116 @@
-import type { Cluster } from '../cluster/client.js';
+/**
+ * The area contract. Every hardening area is one folder under src/areas/ exporting an `Area`, listed once
+ * in registry.ts; the engine, the session, the reports and the screens know areas only through this.
+ */
+import type { Cluster, Identity, ServerVersion } from '../cluster/client.js';
+import type { Helm } from '../cluster/helm.js';
 import type { KubeObject, ObjectRef } from '../cluster/types.js';
-import type { Change } from '../engine/change.js';
+import type { Change, DryRunResult } from '../engine/change.js';
+import type { Edit } from '../engine/compose.js';
+
+export type AreaId = 'rbac' | 'apiserver' | 'tls' | 'network' | 'workloads' | 'images';
+/** The order of the pipeline: who may do what and the control plane first, workloads and images last. */
+export const AREA_IDS: AreaId[] = ['rbac', 'apiserver', 'tls', 'network', 'workloads', 'images'];
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: Severity[] = ['low', 'medium', 'high', 'critical'];
 export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
 
-export interface Finding {
-  /** Stable: `<area>/<check>/<kind>/<namespace>/<name>[/<container>]`. */
+export function countBySeverity(findings: Array<{ severity: Severity }>): Record<Severity, number> {
+  const counts: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}
+
+export interface Reference {
+  /** e.g. "CIS Kubernetes Benchmark 1.2.1", "Pod Security Standards: restricted". */
+  title: string;
+  url?: string;
+}
+
+/** A check, as data: what it looks for, why it matters, how it is fixed. */
+export interface Rule {
+  /** Unique within its area; a finding's `rule`. */
   id: string;
-  area: string;
-  check: string;
   severity: Severity;
+  title: string;
+  why: string;
+  /** What the fix is: the change kube-harden plans, or what a person must do. */
+  fix: string;
+  references?: Reference[];
+}
+
+export interface Finding {
+  /** Stable: `<area>/<rule>/<kind>/<namespace>/<name>[/<detail>]`. */
+  id: string;
+  area: AreaId;
+  rule: string;
+  severity: Severity;
+  /** What it is about; `apiVersion` is '' for things that are not API objects (a flag, an endpoint). */
   ref: ObjectRef;
   container?: string;
   message: string;
-  why: string;
-  /** Whether a planned change can fix it (some need a human: hostPath volumes, bare pods). */
+  /** Whether a planned change can fix it here. */
   fixable: boolean;
+  /** Why not, when it needs a person (a hostPath volume, an operator-owned object, a managed control plane). */
+  manual?: string;
+  /** How it comes about, step by step (RBAC: binding → role → rule). */
+  path?: string[];
+}
+
+/** What an area LISTs: the permission pre-check and the session's shared cache use it. */
+export interface ReadSpec {
+  apiVersion: string;
+  kind: string;
+  /** A CRD that may not be installed: absent is fine, not an error. */
+  optional?: boolean;
+  /** Keep the status (pods' container statuses, certificates' conditions); dropped otherwise. */
+  status?: boolean;
+}
+
+/** Which namespaces the session looks at, resolved once and shared by the areas. */
+export interface Scope {
+  /** Every Namespace object of the cluster. */
+  all: KubeObject[];
+  /** Names of the namespaces in scope (--namespaces, or all but the system ones). */
+  namespaces: string[];
+  inScope(ns: string | undefined): boolean;
+  /** Namespaces that hold cluster infrastructure by convention, with the reason (never in a default plan). */
+  infrastructure: Map<string, string>;
 }
 
 export interface InspectContext {
   cluster: Cluster;
-  /** Namespaces to look at; undefined means every namespace but the system ones. */
-  namespaces?: string[];
-  includeSystem?: boolean;
+  helm: Helm;
+  version: ServerVersion;
+  identity: Identity;
+  scope: Scope;
+  /** Every object of a kind the area declared in `reads` (one paginated LIST per kind per session). */
+  list(kind: string, apiVersion?: string): Promise<KubeObject[]>;
   onProgress?: (message: string) => void;
-  /** false when only the findings are wanted (audit): the objects are not kept, so memory stays flat. */
-  keepObjects?: boolean;
+  /** Options some areas take from the command line (e.g. apiserverManifest). */
+  options: SessionAreaOptions;
 }
 
-/** What an area read from the cluster: the findings, plus the objects and facts its plan needs. */
-export interface Inspection {
-  area: string;
+export interface SessionAreaOptions {
+  /** The API server's static-pod manifest, when readable on this machine. */
+  apiserverManifest?: string;
+  /** Follow rollouts for at most this long (ms). */
+  rolloutTimeoutMs?: number;
+}
+
+export interface Inspection<F = unknown> {
+  area: AreaId;
   findings: Finding[];
-  objects: KubeObject[];
-  facts: Record<string, unknown>;
+  /** Typed facts the area's questions and plan use. */
+  facts: F;
+  /** Why the area cannot make changes here (a managed control plane), shown in the overview. */
+  notApplicable?: string;
+  /** Lines for the overview and the area's walk (e.g. "cert-manager v1.21.2, 2 issuers Ready"). */
+  notes?: string[];
 }
 
-export type AnswerValue = string | boolean | string[];
+export type AnswerValue = string | boolean | number | string[] | Record<string, string>;
 export type Answers = Record<string, AnswerValue>;
 
 export interface Choice {
@@ -47,57 +119,144 @@ export interface Choice {
   hint?: string;
 }
 
+export type QuestionKind =
+  | 'select'
+  | 'multiselect'
+  | 'confirm'
+  | 'text'
+  | 'number'
+  /** Free values: users, groups, hosts, registries. */
+  | 'list'
+  /** One choice for each item: a level per namespace. The answer maps item → choice. */
+  | 'per-item';
+
 export interface Question {
   /** `<area>.<name>`, the key in an answer profile. */
   id: string;
-  area: string;
+  area: AreaId;
   title: string;
   help: string;
-  kind: 'select' | 'multiselect' | 'confirm' | 'text';
+  kind: QuestionKind;
+  /** select, multiselect: the options; per-item: the choice for each item. */
   choices?: Choice[];
+  /** per-item: the items. */
+  items?: Choice[];
+  /** list: values worth offering (the registries in use). */
+  suggestions?: string[];
   default: AnswerValue;
+  min?: number;
+  max?: number;
   /** Lines worth seeing before answering, e.g. the API server's dry-run warnings. */
   details?: string[];
+  /** Asked only when earlier answers make it relevant. */
+  when?: (answers: Answers) => boolean;
   /** An error message for a bad answer, or undefined. */
-  validate?: (value: AnswerValue) => string | undefined;
+  validate?: (value: AnswerValue, answers: Answers) => string | undefined;
 }
 
-export interface Area {
-  id: string;
+/** A table or list shown in the final review (network paths lost, access removed). */
+export interface ReviewSection {
+  area: AreaId;
+  title: string;
+  lines: string[];
+  /** Lines that deserve attention (paths lost, access lost). */
+  warn?: boolean;
+}
+
+/** A guard's verdict on a plan, before any write. */
+export interface GuardVerdict {
+  area: AreaId;
+  /** refuse: never applied; confirm: applied only after typing the context name, or with `flag` when not interactive. */
+  level: 'refuse' | 'confirm';
+  message: string;
+  details: string[];
+  flag?: string;
+}
+
+export interface GuardContext {
+  cluster: Cluster;
+  identity: Identity;
+  changes: Change[];
+  inspection: Inspection;
+}
+
+export interface Area<F = unknown> {
+  id: AreaId;
   title: string;
   summary: string;
-  inspect(ctx: InspectContext): Promise<Inspection>;
-  questions(inspection: Inspection): Question[];
+  reads: ReadSpec[];
+  rules: Rule[];
+  inspect(ctx: InspectContext): Promise<Inspection<F>>;
+  questions(inspection: Inspection<F>): Question[];
   /** Pure: no I/O, never mutates its inputs. */
-  plan(inspection: Inspection, answers: Answers): Change[];
+  plan(inspection: Inspection<F>, answers: Answers): Edit[];
+  /** Refuse (or ask for more) before any write: the rbac lock-out check. */
+  guard?(ctx: GuardContext): Promise<GuardVerdict[]>;
+  /** What the final review shows beside the diffs (impact tables). */
+  review?(inspection: Inspection<F>, changes: Change[], dry: Map<string, DryRunResult>): ReviewSection[];
 }
 
-/** The answers for an area: the defaults of its questions, overridden by what was given. */
+/** The questions asked for these answers: those whose condition holds. */
+export const activeQuestions = (questions: Question[], answers: Answers): Question[] => questions.filter((q) => !q.when || q.when(answers));
+
+/** The answers: defaults of the active questions, overridden by what was given. */
 export function withDefaults(questions: Question[], given: Answers): Answers {
   const out: Answers = {};
-  for (const q of questions) out[q.id] = given[q.id] ?? q.default;
+  // Conditions may depend on earlier answers: resolve in order.
+  for (const q of questions) {
+    if (q.when && !q.when({ ...out, ...given })) continue;
+    out[q.id] = given[q.id] ?? q.default;
+  }
   return out;
+}
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+export function validateAnswer(q: Question, v: AnswerValue, answers: Answers): string | undefined {
+  const values = q.choices?.map((c) => c.value) ?? [];
+  switch (q.kind) {
+    case 'multiselect':
+      if (!isStringList(v)) return 'expected a list';
+      if (q.choices) {
+        const bad = v.filter((x) => !values.includes(x));
+        if (bad.length) return `unknown value(s) ${bad.join(', ')} (expected ${values.join(', ')})`;
+      }
+      break;
+    case 'select':
+      if (typeof v !== 'string' || (q.choices && !values.includes(v))) return `"${String(v)}" is not one of ${values.join(', ')}`;
+      break;
+    case 'confirm':
+      if (typeof v !== 'boolean') return 'expected true or false';
+      break;
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) return 'expected a number';
+      if (q.min !== undefined && v < q.min) return `at least ${q.min}`;
+      if (q.max !== undefined && v > q.max) return `at most ${q.max}`;
+      break;
+    case 'list':
+      if (!isStringList(v)) return 'expected a list of values';
+      break;
+    case 'per-item': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a value for each item';
+      const items = new Set(q.items?.map((i) => i.value));
+      for (const [k, x] of Object.entries(v)) {
+        if (q.items && !items.has(k)) return `unknown item "${k}"`;
+        if (typeof x !== 'string' || (q.choices && !values.includes(x))) return `${k}: "${String(x)}" is not one of ${values.join(', ')}`;
+      }
+      break;
+    }
+    default:
+      if (typeof v !== 'string') return 'expected text';
+  }
+  return q.validate?.(v, answers);
 }
 
 export function validateAnswers(questions: Question[], answers: Answers): string[] {
   const errors: string[] = [];
-  for (const q of questions) {
+  for (const q of activeQuestions(questions, answers)) {
     const v = answers[q.id];
     if (v === undefined) continue;
-    if (q.kind === 'multiselect') {
-      if (!Array.isArray(v)) errors.push(`${q.id}: expected a list`);
-      else if (q.choices) {
-        const bad = v.filter((x) => !q.choices!.some((c) => c.value === x));
-        if (bad.length) errors.push(`${q.id}: unknown value(s) ${bad.join(', ')} (expected ${q.choices.map((c) => c.value).join(', ')})`);
-      }
-    } else if (q.kind === 'select') {
-      if (typeof v !== 'string' || (q.choices && !q.choices.some((c) => c.value === v))) {
-        errors.push(`${q.id}: "${String(v)}" is not one of ${q.choices?.map((c) => c.value).join(', ')}`);
-      }
-    } else if (q.kind === 'confirm') {
-      if (typeof v !== 'boolean') errors.push(`${q.id}: expected true or false`);
-    } else if (typeof v !== 'string') errors.push(`${q.id}: expected text`);
-    const msg = q.validate?.(v);
+    const msg = validateAnswer(q, v, answers);
     if (msg) errors.push(`${q.id}: ${msg}`);
   }
   return errors;

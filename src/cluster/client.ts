@@ -75,11 +75,14 @@ export class Cluster {
   readonly server: string;
   readonly rest: RestClient;
   readonly concurrency: number;
+  /** The kubeconfig file given with --kubeconfig (undefined: KUBECONFIG or ~/.kube/config), for helm. */
+  readonly kubeconfigPath?: string;
   private discovered = new Map<string, ResourceType>();
   private versionCache?: ServerVersion;
 
-  private constructor(contextName: string, rest: RestClient, concurrency: number) {
+  private constructor(contextName: string, rest: RestClient, concurrency: number, kubeconfigPath?: string) {
     this.contextName = contextName;
+    this.kubeconfigPath = kubeconfigPath;
     this.rest = rest;
     this.server = rest.server;
     this.concurrency = concurrency;
@@ -89,7 +92,7 @@ export class Cluster {
   static async connect(opts: ConnectOptions = {}): Promise<Cluster> {
     const kc = loadKubeConfig(opts);
     const rest = new RestClient(kc, { timeoutMs: opts.timeoutMs ?? 15_000, ...opts });
-    const c = new Cluster(kc.getCurrentContext(), rest, opts.concurrency ?? 8);
+    const c = new Cluster(kc.getCurrentContext(), rest, opts.concurrency ?? 8, opts.kubeconfig);
     await c.version();
     return c;
   }
@@ -104,6 +107,31 @@ export class Cluster {
       this.versionCache = r.body;
     }
     return this.versionCache;
+  }
+
+  /**
+   * The cluster's identity beside its address: the uid of the kube-system namespace, which a new
+   * cluster behind the same address or context name does not share. Undefined when it cannot be read.
+   */
+  async clusterUid(): Promise<string | undefined> {
+    try {
+      const r = await this.rest.request<KubeObject>({ method: 'GET', path: '/api/v1/namespaces/kube-system', what: 'read namespace kube-system' });
+      return r.body.metadata.uid;
+    } catch (e) {
+      if (isClusterError(e, 'Forbidden') || isClusterError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  /** Whether the cluster serves a kind (a CRD installed, an API group enabled). */
+  async serves(apiVersion: string, kind: string): Promise<boolean> {
+    try {
+      await this.typeOf(apiVersion, kind);
+      return true;
+    } catch (e) {
+      if (isClusterError(e, 'NotFound')) return false;
+      throw e;
+    }
   }
 
   /** Who the cluster thinks we are (SelfSubjectReview, GA since 1.28). */

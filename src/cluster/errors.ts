@@ -32,6 +32,13 @@ export class ClusterError extends Error {
   }
 }
 
+/**
+ * Statuses that prove a write was not made: the server refused it before storing anything. Any other
+ * failure (500, 502, 503, 504, a time-out, a reset connection) leaves the outcome unknown: re-read.
+ */
+const NOT_WRITTEN = new Set([400, 401, 403, 404, 405, 409, 415, 422, 429]);
+export const provesNotWritten = (e: unknown): boolean => e instanceof ClusterError && e.status !== undefined && NOT_WRITTEN.has(e.status);
+
 export const isClusterError = (e: unknown, kind?: ClusterErrorKind): e is ClusterError =>
   e instanceof ClusterError && (kind === undefined || e.kind === kind);
 

@@ -16,6 +16,25 @@ export interface ContextInfo {
   current: boolean;
 }
 
+function mergeFiles(kc: KubeConfig, files: string[]): void {
+  const parts = files.map((f) => {
+    const one = new KubeConfig();
+    one.loadFromFile(f);
+    return one;
+  });
+  const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
+    const seen = new Map<string, T>();
+    for (const list of lists) for (const x of list) if (!seen.has(x.name)) seen.set(x.name, x);
+    return [...seen.values()];
+  };
+  kc.loadFromOptions({
+    clusters: firstByName(parts.map((p) => p.getClusters())),
+    users: firstByName(parts.map((p) => p.getUsers())),
+    contexts: firstByName(parts.map((p) => p.getContexts())),
+    currentContext: parts.map((p) => p.getCurrentContext()).find((c) => !!c) ?? '',
+  });
+}
+
 /** Load a kubeconfig the way kubectl does: --kubeconfig, else KUBECONFIG (merged), else ~/.kube/config. */
 export function loadKubeConfig(opts: KubeconfigOptions = {}): KubeConfig {
   const kc = new KubeConfig();
@@ -26,16 +45,18 @@ export function loadKubeConfig(opts: KubeconfigOptions = {}): KubeConfig {
     } else {
       const env = process.env.KUBECONFIG;
       if (env) {
-        const files = env.split(':').filter(Boolean);
-        const present = files.filter((f) => existsSync(f));
+        // Like kubectl: files that do not exist are skipped, and for every name the first file that
+        // defines it wins (the current context too).
+        const present = env.split(':').filter((f) => f && existsSync(f));
         if (present.length === 0) throw new ClusterError('Config', `kubeconfig not found: KUBECONFIG=${env}`);
+        mergeFiles(kc, present);
       } else {
         const home = process.env.HOME ?? '';
         if (!existsSync(`${home}/.kube/config`) && !process.env.KUBERNETES_SERVICE_HOST) {
           throw new ClusterError('Config', 'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config');
         }
+        kc.loadFromDefault();
       }
-      kc.loadFromDefault();
     }
   } catch (e) {
     if (e instanceof ClusterError) throw e;

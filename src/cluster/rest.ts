@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
@@ -51,6 +52,7 @@ export class RestClient {
   readonly server: string;
   readonly stats: RestStats = { requests: 0, retries: 0, mutating: 0 };
   private auth?: { headers: Record<string, string>; dispatcher: Dispatcher; at: number };
+  private anonAgent?: Agent;
   private authPending?: Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }>;
 
   constructor(private readonly kc: KubeConfig, private readonly opts: RestOptions = {}) {
@@ -139,7 +141,9 @@ export class RestClient {
       if (res.statusCode >= 200 && res.statusCode < 300) {
         return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T, warnings };
       }
-      if ((res.statusCode === 429 || res.statusCode === 503) && attempt < maxRetries) {
+      // 429 proves the request was not processed: always safe to send again. A 503 may come after a write
+      // landed (a proxy timing out), so only reads retry it; writers re-read and classify (engine/apply).
+      if ((res.statusCode === 429 || (res.statusCode === 503 && req.method === 'GET')) && attempt < maxRetries) {
         this.stats.retries++;
         const ra = Number(res.headers['retry-after']);
         const wait = Number.isFinite(ra) && ra > 0 ? Math.min(ra, 30) * 1000 : Math.min(250 * 2 ** attempt, 8000);
@@ -152,7 +156,31 @@ export class RestClient {
     }
   }
 
+  /** The TLS trust of the kubeconfig's cluster (its CA, or none when it skips verification), without credentials. */
+  trust(): { ca?: string; rejectUnauthorized: boolean; servername?: string } {
+    const c = this.kc.getCurrentCluster()!;
+    let ca: string | undefined;
+    if (c.caData) ca = Buffer.from(c.caData, 'base64').toString('utf8');
+    else if (c.caFile) ca = readFileSync(c.caFile, 'utf8');
+    return { ca, rejectUnauthorized: !c.skipTLSVerify, servername: c.tlsServerName };
+  }
+
+  /**
+   * A request with no credentials at all, as an anonymous client would send it (the API server's
+   * anonymous-auth probes and the health gate). Trusts the kubeconfig's CA. Never retried.
+   */
+  async anonymous(path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+    this.anonAgent ??= new Agent({ connect: this.trust() });
+    try {
+      const res = await this.anonAgent.request({ origin: this.server, path, method: 'GET', headers: { 'user-agent': USER_AGENT }, signal: AbortSignal.timeout(timeoutMs) });
+      return { status: res.statusCode, body: await res.body.text() };
+    } catch (e) {
+      throw errorFromNetwork(e, this.server);
+    }
+  }
+
   async close(): Promise<void> {
     await this.auth?.dispatcher.close().catch(() => undefined);
+    await this.anonAgent?.close().catch(() => undefined);
   }
 }

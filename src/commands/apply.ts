@@ -1,12 +1,11 @@
-import { AREAS } from '../areas/registry.js';
-import type { Answers } from '../areas/types.js';
-import { confirmationFor } from '../engine/confirm-policy.js';
-import { describeAccess } from '../engine/preview.js';
-import { ApplyError, EXIT, SafetyError, UsageError } from '../errors.js';
+import { changeLabel } from '../engine/change.js';
+import { storedLabel } from '../engine/stored.js';
+import { EXIT, UsageError } from '../errors.js';
+import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult, type Port } from '../pipeline.js';
 import { ProfileStore } from '../profiles/profile.js';
 import { Session } from '../session.js';
 import { ask, interactive, progress, type GlobalOptions } from './io.js';
-import { planText } from './plan-text.js';
+import { reviewText } from './plan-text.js';
 
 export interface ApplyCommandOptions extends Omit<GlobalOptions, 'context'> {
   profile?: string;
@@ -15,6 +14,117 @@ export interface ApplyCommandOptions extends Omit<GlobalOptions, 'context'> {
   areas?: string[];
   contexts?: string[];
   diff?: boolean;
+  allowLockout?: boolean;
+  keepFailed?: boolean;
+  rolloutTimeout?: number;
+  apiserverManifest?: string;
+}
+
+/** Progress lines on stderr, for a person watching or a CI log. */
+export function logEvent(ctx: () => string, e: PipelineEvent): void {
+  switch (e.type) {
+    case 'connected':
+      progress(`${e.context}: ${e.server} (${e.version.gitVersion}) as ${e.identity.username}`);
+      break;
+    case 'inspecting':
+      progress(`${e.area ?? 'read'}: ${e.message}`);
+      break;
+    case 'inspected':
+      progress(`${e.overview.map((o) => `${o.id}: ${o.total} finding(s)${o.notApplicable ? ` (${o.notApplicable})` : ''}`).join(', ')}`);
+      break;
+    case 'dry-run':
+      if (e.done === e.total || e.done % 200 === 0) progress(`dry-run ${e.done}/${e.total}`);
+      break;
+    case 'planned':
+      progress(`${e.changes} change(s) planned; server dry-run: ${e.changes - e.failed} ok${e.warned ? `, ${e.warned} with warnings` : ''}${e.failed ? `, ${e.failed} failed` : ''}${e.deferred ? `, ${e.deferred} validated when applied` : ''}`);
+      break;
+    case 'note':
+      progress(e.text);
+      break;
+    case 'verifying':
+      progress('verifying: inspecting the changed areas again');
+      break;
+    case 'apply': {
+      const a = e.event;
+      if (a.type === 'snapshot') progress(`snapshot ${a.id} saved; applying`);
+      if (a.type === 'wave') progress(`rollout wave ${a.index}/${a.total} (${a.size} workload(s))`);
+      if (a.type === 'done') progress(`applied ${changeLabel(a.change)}`);
+      if (a.type === 'failed') progress(`failed: ${a.error}`);
+      if (a.type === 'rollout') {
+        const failed = a.states.filter((s) => s.state === 'failed');
+        const ready = a.states.filter((s) => s.state === 'ready').length;
+        progress(`rollouts: ${ready}/${a.states.length} ready${failed.length ? `, ${failed.length} failed: ${failed.map((f) => `${f.ref.kind.toLowerCase()}/${f.ref.name}: ${f.detail}`).join('; ')}` : ''}`);
+      }
+      if (a.type === 'rollback' && a.event.type === 'restored') progress(`rolled back ${storedLabel(a.event.change)} (${a.event.outcome})`);
+      if (a.type === 'rollback' && a.event.type === 'conflict') progress(`not rolled back (changed since): ${storedLabel(a.event.change)}: ${a.event.detail}`);
+      break;
+    }
+    default:
+      void ctx;
+  }
+}
+
+/** The non-interactive driver of the pipeline: the answers come from the profile. */
+function profilePort(opts: ApplyCommandOptions, context: () => string): Port {
+  const tty = interactive();
+  return {
+    interactive: false,
+    event: (e) => logEvent(context, e),
+    // Every area of the session (those named by --areas or the profile): the plan only changes what needs it.
+    chooseAreas: async (overview) => overview.filter((o) => !o.notApplicable).map((o) => o.id),
+    ask: async (_q, a) => a.initial,
+    areaPlan: async () => 'next',
+    review: async (r) => {
+      process.stdout.write(reviewText(r, !!opts.preview || !!opts.diff));
+    },
+    confirm: async (c) => {
+      // Only reached on a terminal without --yes: a plain prompt.
+      if (!tty) return false;
+      if (c.mode === 'type-the-name') return (await ask(`${c.reasons.join('; ') || 'Risky changes'}. Type the context name (${c.context}) to apply: `)) === c.context;
+      return /^y(es)?$/i.test(await ask(`Apply ${c.count} change(s) to ${c.context}? (y/N) `));
+    },
+    rolloutFailed: async () => (opts.keepFailed ? 'keep' : 'rollback-failed'),
+  };
+}
+
+function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void {
+  const ctx = r.context;
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  switch (r.outcome) {
+    case 'nothing-to-do':
+      out(`${ctx}: nothing to change`);
+      break;
+    case 'preview':
+      out(`${ctx}: preview only: ${r.changes.length} change(s), ${r.changes.filter((c) => r.dry?.get(c.id)?.ok === false).length} failed the dry-run; nothing was written`);
+      break;
+    case 'declined':
+      out(`${ctx}: not applied: nothing was written`);
+      break;
+    case 'failed': {
+      const a = r.apply!;
+      if (a.rolloutFailures) {
+        const what = a.rolloutFailures.states.map((s) => `${s.ref.kind.toLowerCase()}/${s.ref.name} in ${s.ref.namespace}: ${s.detail}`).join('; ');
+        const done = a.rolloutFailures.decision === 'keep' ? 'kept as they are (--keep-failed)' : a.rollback ? 'rolled back' : `not rolled back (${a.rollbackError})`;
+        out(`${ctx}: rollout failed: ${what}; ${done}. ${a.skipped} change(s) after it were not applied.`);
+      } else {
+        const why = a.journalError ? `the journal could not be written (${a.journalError})` : a.failed!.error;
+        const undone = a.rollback
+          ? `the ${a.rollback.restored} change(s) already applied were rolled back${a.rollback.conflicts.length ? ` (${a.rollback.conflicts.length} left: changed since)` : ''}`
+          : `automatic rollback failed (${a.rollbackError})`;
+        out(`${ctx}: ${why}; ${undone}`);
+      }
+      out(`snapshot ${a.snapshot.id}; undo what remains with: ${r.undo}`);
+      break;
+    }
+    case 'applied': {
+      const v = r.verify;
+      out(`${ctx}: applied ${r.apply!.applied} change(s) in ${(ms / 1000).toFixed(1)} s${v ? `; ${v.fixed} finding(s) fixed, ${v.remaining} remain on the touched objects` : ''}`);
+      for (const a of r.summary) out(`  ${a.id}: ${a.changes} change(s)${a.fixed !== undefined ? `, ${a.fixed} fixed` : ''}${a.left.length ? `, ${a.left.length} left` : ''}`);
+      out(`snapshot ${r.apply!.snapshot.id}; undo with: ${r.undo}`);
+      break;
+    }
+  }
+  void opts;
 }
 
 /** Replay an answer profile on one or more contexts, non-interactively when --yes is given. */
@@ -25,76 +135,30 @@ export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
   const contexts = opts.contexts?.length ? opts.contexts : [undefined];
   let code: number = EXIT.ok;
   for (const context of contexts) {
-    const c = await applyOne({ ...opts, areas }, profile.answers, context);
-    code = Math.max(code, c);
-    if (c !== EXIT.ok) break; // a fleet stops at the first cluster that did not go well
+    let name = context ?? '';
+    const t0 = Date.now();
+    const pipelineOpts: PipelineOptions = {
+      kubeconfig: opts.kubeconfig,
+      context,
+      namespaces: opts.namespaces,
+      concurrency: opts.concurrency,
+      preview: opts.preview,
+      areas,
+      answers: profile.answers,
+      yes: opts.yes,
+      allowLockout: opts.allowLockout,
+      keepFailed: opts.keepFailed,
+      rolloutTimeoutMs: opts.rolloutTimeout ? opts.rolloutTimeout * 1000 : undefined,
+      apiserverManifest: opts.apiserverManifest,
+    };
+    const r = await runPipeline(pipelineOpts, profilePort({ ...opts, areas }, () => name), async (o) => {
+      const s = await Session.open(o);
+      name = s.contextName;
+      return s;
+    });
+    report(r, opts, Date.now() - t0);
+    code = Math.max(code, r.code);
+    if (r.code !== EXIT.ok) break; // a fleet stops at the first cluster that did not go well
   }
   return code;
-}
-
-async function applyOne(opts: ApplyCommandOptions, given: Answers, context: string | undefined): Promise<number> {
-  const session = await Session.open({ ...opts, context, preview: opts.preview });
-  const ctx = session.contextName;
-  try {
-    progress(`${ctx}: ${session.cluster.server} (${session.version.gitVersion}) as ${session.identity.username}${opts.preview ? ' [preview: nothing will be written]' : ''}`);
-    const denied = (await session.readAccess()).filter((a) => !a.allowed);
-    if (denied.length) throw new SafetyError(`missing permissions (nothing was changed): ${denied.map(describeAccess).join(', ')}`);
-    await session.inspect((area, m) => progress(`${area.id}: ${m}`));
-    const areaIds = new Set(session.areas.map((a) => a.id));
-    const relevant = Object.fromEntries(Object.entries(given).filter(([k]) => areaIds.has(k.split('.')[0])));
-    const unknownAreas = Object.keys(given).map((k) => k.split('.')[0]).filter((a) => !AREAS.some((x) => x.id === a));
-    if (unknownAreas.length) throw new UsageError(`profile answers unknown area(s): ${[...new Set(unknownAreas)].join(', ')}`);
-    const answers = session.resolveAnswers(relevant);
-    const changes = session.plan(answers);
-    progress(`${session.findings.length} finding(s); ${changes.length} change(s) planned`);
-    if (changes.length === 0) {
-      process.stdout.write(`${ctx}: nothing to change\n`);
-      return EXIT.ok;
-    }
-    // Permissions before anything else: a dry-run is authorised like the real write, so check them first and name them.
-    const missing = (await session.writeAccess(changes)).filter((a) => !a.allowed);
-    if (missing.length) throw new SafetyError(`missing permissions (nothing was changed): ${missing.map(describeAccess).join(', ')}`);
-    const dry = await session.dryRun(changes, (d, t) => {
-      if (d === t || d % 100 === 0) progress(`dry-run ${d}/${t}`);
-    });
-    process.stdout.write(planText(changes, dry, !!opts.preview || !!opts.diff));
-    const failed = changes.filter((c) => !dry.get(c.id)?.ok);
-    if (opts.preview) {
-      process.stdout.write(`${ctx}: preview only: ${changes.length} change(s), ${failed.length} failed the dry-run; nothing was written\n`);
-      return failed.length ? EXIT.changeFailed : EXIT.ok;
-    }
-    if (failed.length) throw new ApplyError(`${failed.length} change(s) failed the server dry-run; nothing was written`);
-    const policy = confirmationFor({ changes, interactive: interactive(), yes: opts.yes });
-    if (policy === 'refuse') throw new UsageError(`refusing to apply ${changes.length} change(s) to ${ctx} without --yes (not a terminal)`);
-    if (policy === 'ask' && !/^y(es)?$/i.test(await ask(`Apply ${changes.length} change(s) to ${ctx}? (y/N) `))) return EXIT.ok;
-    if (policy === 'type-the-name' && (await ask(`Risky changes. Type the context name (${ctx}) to apply: `)) !== ctx) {
-      progress('not confirmed: nothing was written');
-      return EXIT.ok;
-    }
-
-    const t0 = Date.now();
-    let done = 0;
-    const result = await session.apply(changes, dry, (e) => {
-      if (e.type === 'snapshot') progress(`snapshot ${e.id} saved; applying`);
-      if (e.type === 'done') progress(`applied ${++done}/${changes.length} ${e.change.ref.kind.toLowerCase()}/${e.change.ref.name}`);
-      if (e.type === 'failed') progress(`failed: ${e.error}`);
-      if (e.type === 'rollback' && e.event.type === 'restored') progress(`rolled back ${e.event.change.ref.kind.toLowerCase()}/${e.event.change.ref.name}`);
-    });
-    const id = result.snapshot.id;
-    if (result.failed) {
-      const undone = result.rollback
-        ? `the ${result.rollback.restored} change(s) already applied were rolled back`
-        : `automatic rollback failed (${result.rollbackError}); run: kube-harden rollback ${id} --context ${ctx}`;
-      process.stdout.write(`${ctx}: ${result.failed.error}; ${undone}\n`);
-      return result.failed.conflict ? EXIT.safety : EXIT.changeFailed;
-    }
-    const v = await session.verify(changes);
-    process.stdout.write(
-      `${ctx}: applied ${result.applied} change(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${v.fixed} finding(s) fixed, ${v.remaining} remain on the touched objects\n` +
-        `snapshot ${id}; undo with: kube-harden rollback ${id} --context ${ctx}\n`,
-    );
-    return EXIT.ok;
-  } finally {
-    await session.close();
-  }
 }

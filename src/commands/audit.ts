@@ -1,4 +1,3 @@
-import { CHECKS } from '../areas/workloads/checks.js';
 import { severityRank, SEVERITIES, type Severity } from '../areas/types.js';
 import { EXIT, SafetyError, UsageError } from '../errors.js';
 import { describeAccess } from '../engine/preview.js';
@@ -23,11 +22,11 @@ export async function audit(opts: AuditOptions): Promise<number> {
     const denied = (await session.readAccess()).filter((a) => !a.allowed);
     if (denied.length) throw new SafetyError(`missing permissions to audit: ${denied.map(describeAccess).join(', ')}`);
     const t0 = Date.now();
-    await session.inspect((area, m) => progress(`${area.id}: ${m}`), { keepObjects: false });
+    const states = await session.inspect((area, m) => progress(`${area?.id ?? 'read'}: ${m}`));
     progress(`inspected in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const s of states) if (s.inspection.notApplicable) progress(`${s.area.id}: ${s.inspection.notApplicable}`);
     const findings = session.findings;
-    const rules = CHECKS.map((c) => ({ id: c.id, area: 'workloads', severity: c.severity, message: c.message, why: c.why }));
-    rules.push({ id: 'podSecurityAdmission', area: 'workloads', severity: 'medium', message: 'namespace enforces no Pod Security level', why: 'Pod Security Admission labels make the API server refuse insecure pods.' });
+    const rules = session.areas.flatMap((a) => a.rules.map((rule) => ({ ...rule, area: a.id })));
     await writeReport(format, { context: session.contextName, server: session.cluster.server, version: session.version.gitVersion, findings, rules }, (chunk) =>
       new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', () => resolve()))),
     );

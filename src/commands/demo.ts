@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
-import type { HardenOptions } from '../cli.js';
+import type { WizardLauncher } from '../harden.js';
 import { Cluster } from '../cluster/client.js';
 import { isClusterError } from '../cluster/errors.js';
 import type { KubeObject } from '../cluster/types.js';
@@ -39,7 +39,7 @@ export const parseDocs = (text: string): KubeObject[] =>
     .map((d) => d.toJS() as KubeObject)
     .filter((d) => d && d.kind);
 
-export async function demo(opts: { down?: boolean; preview?: boolean }, ui: { harden(o: HardenOptions): Promise<number> }): Promise<number> {
+export async function demo(opts: { down?: boolean; preview?: boolean }, ui: WizardLauncher): Promise<number> {
   const dir = join(dataDir(), 'demo');
   const cli = join(repoRoot(), 'test/cluster/cli.ts');
   if (!existsSync(cli) || !existsSync(join(repoRoot(), 'node_modules/tsx'))) {

@@ -1,7 +1,6 @@
 import { structuredPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../cluster/types.js';
-import { afterOf, beforeOf, type Change } from './change.js';
 import { normalise } from './normalise.js';
 
 export type DiffLineType = 'header' | 'hunk' | 'add' | 'del' | 'ctx';
@@ -13,20 +12,9 @@ export interface DiffLine {
 
 export const toYaml = (obj: KubeObject | undefined): string => (obj ? stringify(normalise(obj), { lineWidth: 0 }) : '');
 
-/** A unified diff of the normalised YAML before and after a change, as typed lines ready to colour. */
-export function diffChange(change: Change, context = 3): DiffLine[] {
-  const label = `${change.ref.kind}/${change.ref.name}${change.ref.namespace ? ` (${change.ref.namespace})` : ''}`;
-  const before = toYaml(beforeOf(change));
-  const after = toYaml(afterOf(change));
-  const patch = structuredPatch(
-    change.action === 'create' ? '/dev/null' : `a/${label}`,
-    change.action === 'delete' ? '/dev/null' : `b/${label}`,
-    before,
-    after,
-    '',
-    '',
-    { context },
-  );
+/** A unified diff of two texts (null: the file does not exist), as typed lines ready to colour. */
+export function diffTexts(label: string, before: string | null, after: string | null, context = 3): DiffLine[] {
+  const patch = structuredPatch(before === null ? '/dev/null' : `a/${label}`, after === null ? '/dev/null' : `b/${label}`, before ?? '', after ?? '', '', '', { context });
   const lines: DiffLine[] = [
     { type: 'header', text: `--- ${patch.oldFileName}` },
     { type: 'header', text: `+++ ${patch.newFileName}` },
@@ -34,12 +22,15 @@ export function diffChange(change: Change, context = 3): DiffLine[] {
   for (const h of patch.hunks) {
     lines.push({ type: 'hunk', text: `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@` });
     for (const l of h.lines) {
-      const t = l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : 'ctx';
       if (l.startsWith('\\')) continue;
-      lines.push({ type: t, text: l });
+      lines.push({ type: l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : 'ctx', text: l });
     }
   }
   return lines;
 }
 
-export const diffText = (change: Change): string => diffChange(change).map((l) => l.text).join('\n');
+/** The diff of an object's normalised YAML (no managedFields, resourceVersion, status). */
+export const diffObjects = (label: string, before: KubeObject | undefined, after: KubeObject | undefined, context = 3): DiffLine[] =>
+  diffTexts(label, before ? toYaml(before) : null, after ? toYaml(after) : null, context);
+
+export const diffLinesText = (lines: DiffLine[]): string => lines.map((l) => l.text).join('\n');

@@ -1,180 +1,174 @@
+/**
+ * Undo what a snapshot's apply changed, and nothing else. Works from the journal, so it also undoes an
+ * apply killed halfway. Each target is classified first (handlers: field by field for objects); a target
+ * someone changed since is a conflict reported by name and left alone (unless forced), the others are
+ * restored. Only on the cluster the snapshot was taken on, and never while another writer holds it.
+ */
 import pMap from 'p-map';
-import type { AccessCheck, Cluster } from '../cluster/client.js';
-import { isClusterError } from '../cluster/errors.js';
-import type { KubeObject } from '../cluster/types.js';
-import { refLabel } from '../cluster/types.js';
-import { SafetyError, UsageError } from '../errors.js';
-import { phasesOf, type StoredChange } from './change.js';
-import { forCreate, jsonEqual, normalise, objectHash } from './normalise.js';
-import { assertAllowed } from './preview.js';
-import { guardedReplace } from './write.js';
-import type { JournalEvent, Snapshot, SnapshotStore } from './snapshot-store.js';
+import type { AccessCheck } from '../cluster/client.js';
+import { SafetyError } from '../errors.js';
+import { phasesOf } from './change.js';
+import { handlerOf, type EngineContext, type RollbackStep, type Written } from './kinds/index.js';
+import type { Lock } from './lock.js';
+import { assertPreflight } from './preview.js';
+import type { JournalEvent, Journal, SnapshotStore } from './snapshot-store.js';
+import { storedLabel, type Snapshot, type StoredChange } from './stored.js';
 
 export type RollbackOutcome = 'restored' | 'unchanged' | 'forced';
 
 export type RollbackEvent =
   | { type: 'checking'; total: number }
   | { type: 'restored'; change: StoredChange; outcome: RollbackOutcome }
+  | { type: 'conflict'; change: StoredChange; detail: string }
+  | { type: 'skipped'; change: StoredChange; detail: string }
   | { type: 'failed'; change: StoredChange; error: string };
 
 export interface RollbackOptions {
   force?: boolean;
   onEvent?: (e: RollbackEvent) => void;
-  /** Only these change ids (the automatic rollback of a failed apply passes the ones it started). */
+  /** Only these change ids (a failed apply's own rollback, one stalled workload). */
   only?: Set<string>;
+  /** The journal's events when the journal itself cannot be read back (it failed mid-apply). */
+  events?: JournalEvent[];
+  /** The caller (an apply) already holds the snapshot's and the cluster's locks. */
+  locked?: boolean;
+  /** Record into the caller's journal (an apply's own rollback) instead of opening it. */
+  record?: (e: Omit<JournalEvent, 't'> & Record<string, unknown>) => Promise<void>;
 }
 
 export interface RollbackResult {
   snapshotId: string;
   restored: number;
   unchanged: number;
+  conflicts: Array<{ change: string; detail: string }>;
+  skipped: Array<{ change: string; detail: string }>;
   failed: Array<{ change: string; error: string }>;
+  /** Things to know about what was undone (a chart's CRDs kept on uninstall). */
+  notes: string[];
 }
 
-interface Step {
-  change: StoredChange;
-  current: KubeObject | undefined;
-  /** Fingerprint of what we wrote (or would have), to tell our write from someone else's. */
-  ours: string | undefined;
-  plan: 'restore' | 'unchanged' | 'drift';
-}
-
-const same = (a: KubeObject | undefined, b: KubeObject | undefined) =>
-  a === undefined || b === undefined ? a === b : jsonEqual(normalise(a), normalise(b));
-
-function classify(change: StoredChange, current: KubeObject | undefined, ours: string | undefined, writtenUid?: string): Step['plan'] {
-  switch (change.action) {
-    case 'patch':
-      if (!current) return 'drift'; // deleted by someone since: recreating it is not ours to decide
-      if (same(current, change.before)) return 'unchanged';
-      if (ours && objectHash(current) === ours) return 'restore';
-      return 'drift';
-    case 'create':
-      if (!current) return 'unchanged';
-      if (writtenUid ? current.metadata.uid === writtenUid : ours && objectHash(current) === ours) return 'restore';
-      return 'drift';
-    case 'delete':
-      if (!current) return 'restore';
-      if (current.metadata.uid === change.before.metadata.uid) return 'unchanged';
-      return 'drift';
+/** Refuse a snapshot taken on another cluster: same address and same kube-system namespace, or nothing. */
+export async function assertSameCluster(ctx: EngineContext, snapshot: Snapshot): Promise<void> {
+  const c = snapshot.cluster;
+  const uid = c.uid ? await ctx.cluster.clusterUid() : undefined;
+  const why =
+    c.server !== ctx.cluster.server
+      ? `its API server was ${c.server}, this one is ${ctx.cluster.server}`
+      : c.uid && uid && c.uid !== uid
+        ? `the cluster at ${c.server} is not the same cluster any more (kube-system uid ${uid}, was ${c.uid})`
+        : undefined;
+  if (why) {
+    throw new SafetyError(`snapshot ${snapshot.id} was taken on context "${c.context}" and ${why}: nothing was restored. Pass the --context (and --kubeconfig) of the cluster it was taken on.`);
   }
 }
 
-/**
- * Restore every object a snapshot's apply touched to its state before. It reads each object first and
- * refuses, with nothing changed, where an object changed again since we wrote it (unless forced).
- * It works from the journal, so it also undoes an apply that was killed halfway.
- */
-export async function rollbackSnapshot(
-  cluster: Cluster,
-  store: SnapshotStore,
-  snapshot: Snapshot,
-  opts: RollbackOptions = {},
-): Promise<RollbackResult> {
-  const events = await store.events(snapshot.id);
-  if (snapshot.context !== cluster.contextName && snapshot.server !== cluster.server) {
-    throw new UsageError(
-      `snapshot ${snapshot.id} was taken on context "${snapshot.context}" (${snapshot.server}), not "${cluster.contextName}": pass --context ${snapshot.context}`,
-    );
-  }
+/** What the journal says: which changes started, what each write left, which were already undone. */
+export function journalState(events: JournalEvent[]) {
   const started = new Set<string>();
-  const written = new Map<string, { hash?: string; uid?: string }>();
+  const written = new Map<string, Written>();
   const rolled = new Set<string>();
-  for (const e of events as Array<JournalEvent & { change?: string }>) {
-    if (e.event === 'start') started.add(e.change!);
-    if (e.event === 'done') written.set(e.change!, { hash: e.writtenHash, uid: e.uid });
-    if (e.event === 'rolled-back') rolled.add(e.change!);
-    if (e.event === 'failed' && (e as { answered?: boolean }).answered) rolled.add(e.change!);
+  for (const e of events) {
+    if (e.event === 'start') started.add(e.change);
+    if (e.event === 'done') written.set(e.change, { uid: e.uid, sha: e.sha, revision: e.revision });
+    if (e.event === 'rolled-back') rolled.add(e.change);
+    if (e.event === 'failed' && e.answered) rolled.add(e.change);
   }
-  const todo = snapshot.changes.filter((c) => started.has(c.id) && !rolled.has(c.id) && (!opts.only || opts.only.has(c.id)));
-  const result: RollbackResult = { snapshotId: snapshot.id, restored: 0, unchanged: 0, failed: [] };
-  const journal = await store.journal(snapshot.id);
+  return { started, written, rolled };
+}
+
+async function restoreAccess(ctx: EngineContext, todo: StoredChange[]): Promise<AccessCheck[]> {
+  const checks: AccessCheck[] = [];
+  for (const s of todo) {
+    if (s.kind !== 'object') continue;
+    const t = await ctx.cluster.typeOf(s.ref.apiVersion, s.ref.kind);
+    checks.push(ctx.cluster.accessCheck(t, 'get', s.ref.namespace));
+    checks.push(ctx.cluster.accessCheck(t, s.action === 'patch' ? 'update' : s.action === 'create' ? 'delete' : 'create', s.ref.namespace));
+  }
+  return checks;
+}
+
+export async function rollbackSnapshot(ctx: EngineContext, store: SnapshotStore, snapshot: Snapshot, opts: RollbackOptions = {}): Promise<RollbackResult> {
+  if (ctx.readOnly) throw new SafetyError('refusing to roll back in preview mode');
+  await assertSameCluster(ctx, snapshot);
+  const locks: Lock[] = [];
+  if (!opts.locked) {
+    locks.push(await store.lockCluster(snapshot.cluster, 'rollback'));
+    try {
+      locks.push(await store.lockSnapshot(snapshot.id, 'rollback'));
+    } catch (e) {
+      await locks[0].release();
+      throw e;
+    }
+  }
+  const result: RollbackResult = { snapshotId: snapshot.id, restored: 0, unchanged: 0, conflicts: [], skipped: [], failed: [], notes: [] };
+  let journal: Journal | undefined;
   try {
+    const events = opts.events ?? (await store.events(snapshot.id));
+    const { started, written, rolled } = journalState(events);
+    const todo = snapshot.changes.filter((c) => started.has(c.id) && !rolled.has(c.id) && (!opts.only || opts.only.has(c.id)));
+    if (!opts.record) journal = await store.journal(snapshot.id).catch(() => undefined);
+    // The journal may be the thing that failed (disk full): record if we can, restore regardless.
+    const record = (e: Parameters<Journal['record']>[0]) => (opts.record ? opts.record(e) : journal?.record(e))?.catch(() => undefined);
     if (todo.length === 0) {
-      await journal.record({ event: 'rollback-end', ok: true });
+      await record({ event: 'rollback-end', ok: true });
       return result;
     }
     opts.onEvent?.({ type: 'checking', total: todo.length });
     // Permissions first: a rollback that stops halfway for a 403 is worse than one that never starts.
-    const checks: AccessCheck[] = [];
-    for (const c of todo) {
-      const t = await cluster.typeOf(c.ref.apiVersion, c.ref.kind);
-      checks.push(cluster.accessCheck(t, 'get', c.ref.namespace));
-      checks.push(cluster.accessCheck(t, c.action === 'patch' ? 'update' : c.action === 'create' ? 'delete' : 'create', c.ref.namespace));
-    }
-    await assertAllowed(cluster, checks);
+    const results = await ctx.cluster.canI(await restoreAccess(ctx, todo));
+    const denied = results.filter((r) => !r.allowed);
+    if (denied.length) assertPreflight({ denied, local: [] });
 
-    const steps: Step[] = await pMap(
-      todo,
-      async (change) => {
-        // Only its normalised state, resourceVersion and uid matter here: keep 10,000 of them small.
-        const current = await cluster.tryGet(change.ref);
-        if (current) {
-          delete current.metadata.managedFields;
-          delete (current as Record<string, unknown>).status;
-        }
-        const w = written.get(change.id);
-        const ours = w?.hash ?? change.oursHash ?? (change.action === 'create' && change.after ? objectHash(change.after) : undefined);
-        return { change, current, ours, plan: classify(change, current, ours, w?.uid) };
-      },
-      { concurrency: cluster.concurrency },
-    );
-    const drift = steps.filter((s) => s.plan === 'drift');
-    if (drift.length && !opts.force) {
-      const names = drift.map((s) => refLabel(s.change.ref));
-      throw new SafetyError(
-        `refusing to roll back: ${names.length} object(s) changed again after kube-harden wrote them (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}); nothing was restored. Re-run with --force to overwrite.`,
-        names,
-      );
+    const steps = await pMap(todo, (s) => handlerOf(s).classify(s, written.get(s.id), ctx), { concurrency: ctx.cluster.concurrency });
+    const byId = new Map<string, RollbackStep>(steps.map((s) => [s.stored.id, s]));
+    for (const s of steps) {
+      if (s.verdict === 'conflict' && !opts.force) {
+        result.conflicts.push({ change: storedLabel(s.stored), detail: s.detail ?? 'changed since' });
+        opts.onEvent?.({ type: 'conflict', change: s.stored, detail: s.detail ?? 'changed since' });
+      }
+      if (s.verdict === 'skip') {
+        result.skipped.push({ change: storedLabel(s.stored), detail: s.detail ?? '' });
+        opts.onEvent?.({ type: 'skipped', change: s.stored, detail: s.detail ?? '' });
+      }
     }
-    const byId = new Map(steps.map((s) => [s.change.id, s]));
-    // Undo in reverse order of the apply's phases.
+    // Undo in reverse order of the apply's phases (the API server's flags first, cert-manager's release last).
     for (const phase of phasesOf(todo).reverse()) {
       await pMap(
         phase,
-        async (change) => {
-          const s = byId.get(change.id)!;
-          if (s.plan === 'unchanged') {
+        async (stored) => {
+          const step = byId.get(stored.id)!;
+          if (step.verdict === 'conflict' && !opts.force) return;
+          if (step.verdict === 'skip') {
+            // Final: nothing of ours is left to undo there; a later rollback need not look again.
+            await record({ event: 'rolled-back', change: stored.id, outcome: 'skipped' });
+            return;
+          }
+          if (step.verdict === 'unchanged') {
             result.unchanged++;
-            await journal.record({ event: 'rolled-back', change: change.id, outcome: 'unchanged' });
-            opts.onEvent?.({ type: 'restored', change, outcome: 'unchanged' });
+            await record({ event: 'rolled-back', change: stored.id, outcome: 'unchanged' });
+            opts.onEvent?.({ type: 'restored', change: stored, outcome: 'unchanged' });
             return;
           }
           try {
-            await restoreOne(cluster, s);
-            const outcome: RollbackOutcome = s.plan === 'drift' ? 'forced' : 'restored';
+            await handlerOf(stored).restore(step, ctx, !!opts.force);
+            const outcome: RollbackOutcome = step.verdict === 'conflict' ? 'forced' : 'restored';
             result.restored++;
-            await journal.record({ event: 'rolled-back', change: change.id, outcome });
-            opts.onEvent?.({ type: 'restored', change, outcome });
+            if (stored.kind === 'release' && stored.undoNote) result.notes.push(stored.undoNote);
+            await record({ event: 'rolled-back', change: stored.id, outcome });
+            opts.onEvent?.({ type: 'restored', change: stored, outcome });
           } catch (e) {
-            const error = isClusterError(e) || e instanceof Error ? e.message : String(e);
-            result.failed.push({ change: change.id, error });
-            opts.onEvent?.({ type: 'failed', change, error });
+            const error = e instanceof Error ? e.message : String(e);
+            result.failed.push({ change: storedLabel(stored), error });
+            opts.onEvent?.({ type: 'failed', change: stored, error });
           }
         },
-        { concurrency: cluster.concurrency },
+        { concurrency: ctx.cluster.concurrency },
       );
     }
-    await journal.record({ event: 'rollback-end', ok: result.failed.length === 0 });
+    await record({ event: 'rollback-end', ok: result.failed.length === 0 && result.conflicts.length === 0, conflicts: result.conflicts.length });
     return result;
   } finally {
-    await journal.close();
-  }
-}
-
-async function restoreOne(cluster: Cluster, s: Step): Promise<void> {
-  const c = s.change;
-  if (c.action === 'patch') {
-    // precondition: the object as we just checked it
-    await guardedReplace(cluster, s.current!, c.before);
-  } else if (c.action === 'create') {
-    await cluster.delete(c.ref, { uid: s.current!.metadata.uid, resourceVersion: s.current!.metadata.resourceVersion });
-  } else {
-    if (s.current) {
-      // forced over a newer object with the same name: replace it with the old one
-      await guardedReplace(cluster, s.current, forCreate(c.before));
-    } else {
-      await cluster.create(forCreate(c.before));
-    }
+    await journal?.close();
+    for (const l of locks.reverse()) await l.release();
   }
 }

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../areas/types.js';
+import type { Finding, Rule, Severity } from '../areas/types.js';
 import { severityRank } from '../areas/types.js';
 
 export type ReportFormat = 'table' | 'json' | 'sarif' | 'junit';
@@ -9,7 +9,8 @@ export interface ReportInput {
   server: string;
   version: string;
   findings: Finding[];
-  rules: Array<{ id: string; area: string; severity: Severity; message: string; why: string }>;
+  /** Every rule of the areas inspected, with its area. */
+  rules: Array<Rule & { area: string }>;
 }
 
 const where = (f: Finding) => `${f.ref.kind.toLowerCase()}/${f.ref.name}${f.ref.namespace ? ` (${f.ref.namespace})` : ''}`;
@@ -58,15 +59,18 @@ function sarif(r: ReportInput, findings: Finding[]) {
             informationUri: 'https://github.com/kube-harden/kube-harden',
             rules: r.rules.map((x) => ({
               id: `${x.area}/${x.id}`,
-              shortDescription: { text: x.message },
+              name: x.id,
+              shortDescription: { text: x.title },
               fullDescription: { text: x.why },
+              help: { text: `${x.why}\nFix: ${x.fix}${x.references?.length ? `\nReferences: ${x.references.map((ref) => ref.title + (ref.url ? ` (${ref.url})` : '')).join('; ')}` : ''}` },
+              ...(x.references?.find((ref) => ref.url) ? { helpUri: x.references.find((ref) => ref.url)!.url } : {}),
               defaultConfiguration: { level: sarifLevel(x.severity) },
-              properties: { severity: x.severity },
+              properties: { severity: x.severity, area: x.area, tags: ['security', 'kubernetes', x.area] },
             })),
           },
         },
         results: findings.map((f) => ({
-          ruleId: `${f.area}/${f.check}`,
+          ruleId: `${f.area}/${f.rule}`,
           level: sarifLevel(f.severity),
           message: { text: `${where(f)}: ${f.message}` },
           locations: [
@@ -76,7 +80,7 @@ function sarif(r: ReportInput, findings: Finding[]) {
               ],
             },
           ],
-          properties: { severity: f.severity, fixable: f.fixable },
+          properties: { severity: f.severity, fixable: f.fixable, ...(f.manual ? { manual: f.manual } : {}), ...(f.path ? { path: f.path } : {}) },
         })),
       },
     ],
@@ -86,21 +90,41 @@ function sarif(r: ReportInput, findings: Finding[]) {
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function junit(r: ReportInput, findings: Finding[]): string {
-  const byRule = new Map<string, Finding[]>();
-  for (const f of findings) byRule.set(`${f.area}/${f.check}`, [...(byRule.get(`${f.area}/${f.check}`) ?? []), f]);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="kube-harden" tests="${r.rules.length}" failures="${byRule.size}">`];
-  out.push(`  <testsuite name="${xml(r.context)}" tests="${r.rules.length}" failures="${byRule.size}">`);
+  // One test case per rule and object that breaks it (failed), and one per rule nothing breaks (passed).
+  const byRule = new Map<string, Map<string, Finding[]>>();
+  for (const f of findings) {
+    const rule = `${f.area}/${f.rule}`;
+    const objects = byRule.get(rule) ?? new Map<string, Finding[]>();
+    const key = where(f);
+    objects.set(key, [...(objects.get(key) ?? []), f]);
+    byRule.set(rule, objects);
+  }
+  const cases: string[] = [];
+  let failures = 0;
   for (const rule of r.rules) {
     const id = `${rule.area}/${rule.id}`;
-    const fs = byRule.get(id);
-    out.push(`    <testcase classname="${xml(rule.area)}" name="${xml(rule.id)}">`);
-    if (fs) {
-      out.push(`      <failure message="${xml(`${fs.length} object(s) ${rule.message}`)}" type="${rule.severity}">${xml(fs.map((f) => `${where(f)}: ${f.message}`).join('\n'))}</failure>`);
+    const objects = byRule.get(id);
+    if (!objects) {
+      cases.push(`    <testcase classname="${xml(id)}" name="${xml(rule.title)}"/>`);
+      continue;
     }
-    out.push('    </testcase>');
+    for (const [obj, fs] of objects) {
+      failures++;
+      cases.push(`    <testcase classname="${xml(id)}" name="${xml(obj)}">`);
+      cases.push(`      <failure message="${xml(fs.map((f) => f.message).join('; '))}" type="${rule.severity}">${xml(`${rule.why}\nFix: ${rule.fix}`)}</failure>`);
+      cases.push('    </testcase>');
+    }
   }
-  out.push('  </testsuite>', '</testsuites>');
-  return out.join('\n') + '\n';
+  const tests = cases.filter((c) => c.startsWith('    <testcase')).length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="kube-harden" tests="${tests}" failures="${failures}">`,
+    `  <testsuite name="${xml(r.context)}" tests="${tests}" failures="${failures}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
 }
 
 /**

@@ -4,17 +4,17 @@ import React from 'react';
 import { render } from 'ink-testing-library';
 import type { KubeObject } from '../../src/cluster/types.js';
 import type { Change } from '../../src/engine/change.js';
-import { diffChange } from '../../src/engine/diff.js';
+import { diffOf } from '../../src/engine/kinds/index.js';
 import { PreviewScreen } from '../../screens/PreviewScreen.js';
 
 export async function keystrokeRedraw(lines = 20_000, presses = 40): Promise<{ diffLines: number; medianMs: number; p95Ms: number }> {
   const data = (tag: string) => Object.fromEntries(Array.from({ length: lines }, (_, i) => [`key-${String(i).padStart(5, '0')}`, `${tag}-${i}`]));
   const obj = (tag: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'bench', resourceVersion: '1' }, data: data(tag) });
   const change: Change = {
-    id: 'bench', area: 'workloads', action: 'patch', ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'bench', name: 'big' },
-    before: obj('old'), after: obj('new'), findingIds: [], reason: 'bench', risk: 'low', phase: 20,
+    id: 'bench', kind: 'object', areas: ['workloads'], action: 'patch', ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'bench', name: 'big' },
+    before: obj('old'), after: obj('new'), findingIds: [], reasons: [{ area: 'workloads', text: 'bench' }], risk: 'low', riskNotes: [], phase: 'update',
   };
-  const diff = diffChange(change, 3);
+  const diff = diffOf(change);
   const { lastFrame, stdin, unmount } = render(
     <PreviewScreen items={[{ change, dry: { ok: true, warnings: [] } }]} diffFor={() => diff} viewportHeight={30} onContinue={() => undefined} onQuit={() => undefined} />,
   );

@@ -2,7 +2,9 @@
 // the plan must touch only what is genuinely missing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { diffChange } from '../../src/engine/diff.js';
+import type { ObjectChange } from '../../src/engine/change.js';
+import { diffOf } from '../../src/engine/kinds/index.js';
+import { withDefaults } from '../../src/areas/types.js';
 import { Session } from '../../src/session.js';
 import { seedFixture, sharedTestbed, uniqueNs, type Testbed } from '../helpers.js';
 
@@ -18,13 +20,13 @@ test('microservices-demo: the restricted plan only adds the missing seccomp prof
   await seedFixture(bed, 'workloads/microservices-demo/kubernetes-manifests.yaml', ns);
   session = await Session.open({ kubeconfig: bed.kubeconfig, namespaces: [ns], preview: true });
   await session.inspect();
-  const answers = session.resolveAnswers({ 'workloads.fixes': ['noEscalation', 'dropAll', 'seccomp', 'runAsNonRoot'] });
-  const changes = session.plan(answers);
+  const answers = withDefaults(session.questions, { 'workloads.fixes': ['noEscalation', 'dropAll', 'seccomp', 'runAsNonRoot'] });
+  const changes = session.plan(answers) as ObjectChange[];
   const workloadChanges = changes.filter((c) => c.ref.kind !== 'Namespace');
   // It sets no security context beyond seccomp: every diff adds exactly the 3 seccompProfile lines.
   for (const c of workloadChanges) {
-    assert.equal(c.reason, 'set seccomp RuntimeDefault', `${c.ref.name}: ${c.reason}`);
-    const lines = diffChange(c);
+    assert.deepEqual(c.reasons, [{ area: 'workloads', text: 'set seccomp RuntimeDefault' }], c.ref.name);
+    const lines = diffOf(c);
     const added = lines.filter((l) => l.type === 'add').map((l) => l.text.slice(1).trim());
     const removed = lines.filter((l) => l.type === 'del').map((l) => l.text.slice(1).trim());
     assert.ok(added.some((l) => l === 'type: RuntimeDefault'), `${c.ref.name}: ${added.join(' | ')}`);

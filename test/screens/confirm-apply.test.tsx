@@ -8,6 +8,9 @@ import { ApplyProgress } from '../../screens/ApplyProgress.js';
 import { ConfirmScreen } from '../../screens/ConfirmScreen.js';
 import { Log, type LogEntry } from '../../screens/Log.js';
 import { SummaryScreen } from '../../screens/SummaryScreen.js';
+import type { ApplyResult } from '../../src/engine/apply.js';
+import type { PipelineResult } from '../../src/pipeline.js';
+import { patchChange } from './fixtures.js';
 import { frameHas, KEY, strip, tick, waitFor } from './helpers.js';
 
 test('confirm (type-the-name): a wrong name is rejected and nothing is confirmed; the exact name confirms', async () => {
@@ -76,37 +79,49 @@ test('apply progress: snapshot id, counter, finished changes in the log above, r
   unmount();
 });
 
-test('summary: applied, fixed findings, snapshot and the exact rollback command', async () => {
-  const { lastFrame, unmount } = render(
-    <SummaryScreen context="prod-eu" total={4} applied={4} snapshotId="20250101-abc" verify={{ fixed: 9, remaining: 1 }} profile={{ name: 'mine', saved: true }} />,
-  );
+const result = ({ apply, ...o }: Partial<Omit<PipelineResult, 'apply'>> & { apply: Partial<ApplyResult> }): PipelineResult => ({
+  code: 0,
+  context: 'prod-eu',
+  outcome: 'applied',
+  changes: [patchChange('web'), patchChange('api'), patchChange('db'), patchChange('cache')],
+  answers: {},
+  areas: ['workloads'],
+  summary: [{ id: 'workloads', title: 'Pod security', changes: 4, fixed: 9, left: [{ message: 'deployment/legacy in shop: mounts a hostPath volume', why: 'needs a person' }] }],
+  undo: 'kube-harden rollback 20250101-101010-abcdef --context prod-eu --kubeconfig /home/me/.kube/prod',
+  ...o,
+  apply: { snapshot: { id: '20250101-101010-abcdef' } as ApplyResult['snapshot'], applied: 4, skipped: 0, rollouts: [], ...apply },
+});
+
+test('summary: applied, per area fixed and left with why, snapshot and the exact rollback command', async () => {
+  const { lastFrame, unmount } = render(<SummaryScreen result={result({ apply: {} })} profile={{ name: 'mine', saved: true }} />);
   await frameHas(lastFrame, 'undo with');
   const t = strip(lastFrame());
   assert.match(t, /✓ applied 4 of 4 changes/);
-  assert.match(t, /fixed findings: 9 {2}\(1 still reported\)/);
-  assert.match(t, /snapshot: 20250101-abc/);
-  assert.match(t, /undo with: kube-harden rollback 20250101-abc --context prod-eu\n/);
+  assert.match(t, /Pod security: 4 changes, 9 fixed, 1 left/);
+  assert.match(t, /· deployment\/legacy in shop: mounts a hostPath volume \(needs a person\)/);
+  assert.match(t, /snapshot: 20250101-101010-abcdef/);
+  assert.match(t, /undo with: kube-harden rollback 20250101-101010-abcdef --context prod-eu --kubeconfig\s+\/home\/me\/\.kube\/prod/);
   assert.match(t, /answers saved as profile "mine"/);
   unmount();
 });
 
 test('summary: a failed apply says what failed and what the automatic rollback did', async () => {
-  const { lastFrame, unmount } = render(
-    <SummaryScreen
-      context="dev"
-      total={4}
-      applied={1}
-      skipped={2}
-      snapshotId="s1"
-      failed={{ change: 'patch Deployment/api in shop', error: 'changed since the preview; it was not overwritten', conflict: true }}
-      rollback={{ restored: 1, unchanged: 0, failed: [] }}
-    />,
-  );
-  await frameHas(lastFrame, 'automatic rollback');
+  const r = result({
+    outcome: 'failed',
+    code: 4,
+    apply: {
+      applied: 1,
+      skipped: 2,
+      failed: { change: patchChange('api'), error: 'changed since the preview; it was not overwritten', conflict: true },
+      rollback: { snapshotId: 's', restored: 1, unchanged: 0, failed: [], conflicts: [], skipped: [], notes: [] },
+    },
+  });
+  const { lastFrame, unmount } = render(<SummaryScreen result={r} />);
+  await frameHas(lastFrame, 'rollback');
   const t = strip(lastFrame());
-  assert.match(t, /✗ apply failed: patch Deployment\/api in shop: changed since the preview/);
+  assert.match(t, /✗ apply failed: object:apps\/v1\/Deployment\/shop\/api: changed since the preview/);
   assert.match(t, /applied 1 of 4 before the failure, 2 not started/);
-  assert.match(t, /automatic rollback: 1 restored, 0 unchanged/);
-  assert.match(t, /kube-harden rollback s1 --context dev/);
+  assert.match(t, /rollback: 1 restored, 0 unchanged/);
+  assert.match(t, /kube-harden rollback 20250101-101010-abcdef --context prod-eu/);
   unmount();
 });

@@ -8,14 +8,15 @@ export function deployment(name: string, ns: string, extra: Record<string, unkno
 
 export function patchChange(name: string, ns = 'shop', risk: Change['risk'] = 'medium'): Change {
   return {
-    id: `workloads:apps/v1/Deployment/${ns}/${name}`,
-    area: 'workloads',
+    id: `object:apps/v1/Deployment/${ns}/${name}`,
+    kind: 'object',
+    areas: ['workloads'],
     ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name },
     findingIds: [`workloads/privileged/Deployment/${ns}/${name}`],
-    reason: `harden the security context of ${name}`,
+    reasons: [{ area: 'workloads', text: `harden the security context of ${name}` }],
     risk,
-    riskNote: risk === 'high' ? 'rolls out new pods' : undefined,
-    phase: 20,
+    riskNotes: risk === 'high' ? ['rolls out new pods'] : [],
+    phase: 'rollout',
     action: 'patch',
     before: deployment(name, ns),
     after: deployment(name, ns, { paused: false }),

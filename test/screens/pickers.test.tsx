@@ -46,17 +46,19 @@ test('context picker: arrow down then Enter picks the next one; q quits', async 
   unmount();
 });
 
-test('areas overview: counts by severity per area, Enter continues', async () => {
+test('areas overview: counts by severity per area; the areas with something fixable are preselected; Enter walks the chosen ones', async () => {
   const counts = countBySeverity([{ severity: 'critical' }, { severity: 'high' }, { severity: 'high' }, { severity: 'low' }]);
   assert.deepEqual(counts, { critical: 1, high: 2, medium: 0, low: 1 });
-  let next = false;
+  let picked: string[] | undefined;
   const { lastFrame, stdin, unmount } = render(
     <AreasOverview
       areas={[
-        { id: 'workloads', title: 'Pod security', summary: 'Security contexts of workloads.', counts, fixable: 3 },
-        { id: 'rbac', title: 'RBAC', summary: 'Who may do what.', counts: countBySeverity([{ severity: 'medium' }]), fixable: 0 },
+        { id: 'rbac', title: 'RBAC', summary: 'Who may do what.', counts: countBySeverity([{ severity: 'medium' }]), fixable: 0, total: 1 },
+        { id: 'apiserver', title: 'API server', summary: 'Flags.', counts: countBySeverity([]), fixable: 0, total: 0, notApplicable: 'managed control plane: flags cannot be changed' },
+        { id: 'workloads', title: 'Pod security', summary: 'Security contexts of workloads.', counts, fixable: 3, total: 4 },
       ]}
-      onContinue={() => (next = true)}
+      defaults={['workloads']}
+      onPick={(ids) => (picked = ids)}
       onQuit={() => {}}
     />,
   );
@@ -64,12 +66,16 @@ test('areas overview: counts by severity per area, Enter continues', async () =>
   const raw = lastFrame() ?? '';
   assert.notEqual(raw, strip(raw), 'coloured');
   const text = strip(raw);
-  assert.match(text, /Findings: 5/);
-  assert.match(text, /Pod security \(workloads\)\s+critical 1\s+high 2\s+medium 0\s+low 1\s+fixable 3/);
-  assert.match(text, /RBAC \(rbac\)\s+critical 0\s+high 0\s+medium 1\s+low 0/);
-  assert.match(text, /Security contexts of workloads\./);
+  assert.match(text, /Findings: 5 in 3 area\(s\)/);
+  assert.match(text, /\[ \] RBAC \(rbac\)\s+1 finding\(s\), 0 fixable/);
+  assert.match(text, /\[ \] API server \(apiserver\)\s+cannot change here: managed control plane/);
+  assert.match(text, /\[x\] Pod security \(workloads\)\s+4 finding\(s\), 3 fixable/);
+  assert.match(text, /workloads\s+critical 1\s+high 2\s+medium 0\s+low 1\s+fixable 3/);
   await tick();
+  stdin.write(' '); // rbac on
+  await frameHas(lastFrame, '2 of 3 selected');
   stdin.write(KEY.enter);
-  await waitFor(() => next);
+  await waitFor(() => picked !== undefined);
+  assert.deepEqual(picked, ['rbac', 'workloads']);
   unmount();
 });

@@ -6,7 +6,8 @@ import { render } from 'ink-testing-library';
 import React from 'react';
 import { PreviewScreen, type PreviewItem } from '../../screens/PreviewScreen.js';
 import type { Change } from '../../src/engine/change.js';
-import { diffChange, type DiffLine } from '../../src/engine/diff.js';
+import type { DiffLine } from '../../src/engine/diff.js';
+import { diffOf } from '../../src/engine/kinds/index.js';
 import { bigDiff, okDry, patchChange } from './fixtures.js';
 import { frameHas, KEY, strip, tick, waitFor } from './helpers.js';
 
@@ -21,10 +22,10 @@ test('preview: the list shows action, object, namespace, risk and dry-run status
   const calls: string[] = [];
   const diffFor = (c: Change) => {
     calls.push(c.id);
-    return diffChange(c);
+    return diffOf(c);
   };
   const { lastFrame, stdin, unmount } = render(<PreviewScreen items={items} diffFor={diffFor} viewportHeight={20} onContinue={() => {}} onQuit={() => {}} />);
-  await frameHas(lastFrame, 'Deployment/db');
+  await frameHas(lastFrame, 'deployment/db');
   const raw = lastFrame() ?? '';
   // Colours before stripping: the added line green (32), the removed one absent here, the hunk cyan (36).
   const addLine = raw.split('\n').find((l) => strip(l).startsWith('+  paused: false'));
@@ -34,11 +35,11 @@ test('preview: the list shows action, object, namespace, risk and dry-run status
   assert.ok(hunk?.includes(`${ESC}36m`), 'hunk is cyan');
   const text = strip(raw);
   assert.match(text, /Plan: 3 changes {2}1 failed the dry-run {2}1 with warnings/);
-  assert.match(text, /❯ patch {2}Deployment\/web {2}shop {2}medium risk {2}✓ dry-run ok/);
-  assert.match(text, /patch {2}Deployment\/api {2}shop {2}high risk {2}⚠ 1 warning/);
-  assert.match(text, /patch {2}Deployment\/db {2}shop {2}medium risk {2}✗ dry-run error/);
+  assert.match(text, /❯ patch {3}deployment\/web in shop {2}medium risk {2}✓ dry-run ok/);
+  assert.match(text, /patch {3}deployment\/api in shop {2}high risk {2}⚠ 1 warning/);
+  assert.match(text, /patch {3}deployment\/db in shop {2}medium risk {2}✗ dry-run error/);
   assert.match(text, /why: harden the security context of web/);
-  assert.match(text, /--- a\/Deployment\/web \(shop\)\n\+\+\+ b\/Deployment\/web \(shop\)/);
+  assert.match(text, /--- a\/deployment\/web in shop\n\+\+\+ b\/deployment\/web in shop/);
 
   await tick();
   stdin.write(KEY.down);
@@ -104,7 +105,7 @@ test('preview: a long change list is windowed around the selection', async () =>
   await frameHas(lastFrame, '↓ 32 more');
   await tick();
   for (let i = 0; i < 20; i++) stdin.write(KEY.down);
-  await frameHas(lastFrame, '❯ patch  Deployment/app-20');
+  await frameHas(lastFrame, '❯ patch   deployment/app-20');
   const t = strip(lastFrame());
   assert.match(t, /↑ 16 more/);
   assert.match(t, /↓ 16 more/);

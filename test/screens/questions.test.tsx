@@ -12,14 +12,17 @@ import { frameHas, KEY, strip, tick, waitFor } from './helpers.js';
 function renderQ(question: Question, initial: AnswerValue = question.default) {
   const answers: AnswerValue[] = [];
   let quit = 0;
-  const r = render(<QuestionScreen question={question} index={1} total={4} initial={initial} onAnswer={(v) => answers.push(v)} onQuit={() => quit++} />);
-  return { ...r, answers, quits: () => quit, text: () => strip(r.lastFrame()) };
+  let back = 0;
+  const r = render(
+    <QuestionScreen question={question} area="Pod security" index={1} total={4} initial={initial} onAnswer={(v) => answers.push(v)} onBack={() => back++} onQuit={() => quit++} />,
+  );
+  return { ...r, answers, quits: () => quit, backs: () => back, text: () => strip(r.lastFrame()) };
 }
 
 test('multiselect: default preselected, space toggles, arrows move, a selects all/none, Enter answers in choice order', async () => {
   const q = renderQ(multiQ);
   await frameHas(q.lastFrame, 'Gamma');
-  assert.match(q.text(), /question 2 of 4 · workloads/);
+  assert.match(q.text(), /question 2 of 4 · Pod security · workloads\.fixes/);
   assert.match(q.text(), /Only the chosen fields are written\./);
   assert.match(q.text(), /❯ \[x\] Alpha {2}first fix/);
   assert.match(q.text(), /\[ \] Beta {2}second fix/);

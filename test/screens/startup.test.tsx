@@ -36,6 +36,6 @@ test('run.tsx statically imports no client-node, no session, no cluster client',
   };
   visit('screens/run.tsx');
   const fromSrc = [...files].filter((f) => f.startsWith('src/')).sort();
-  assert.deepEqual(fromSrc, ['src/cluster/errors.ts', 'src/engine/confirm-policy.ts', 'src/errors.ts']);
+  assert.deepEqual(fromSrc, ['src/areas/types.ts', 'src/cluster/errors.ts', 'src/engine/change.ts', 'src/errors.ts', 'src/port.ts']);
   assert.deepEqual([...packages].filter((p) => !p.startsWith('node:')).sort(), ['ink', 'ink-select-input', 'react', 'react/jsx-runtime']);
 });

@@ -46,7 +46,7 @@ const deployment = (pod: PodSpec) => ({
   metadata: { name: 'web', namespace: 'shop' },
   spec: { template: { spec: pod } },
 });
-const failingChecks = (pod: PodSpec) => evaluate(deployment(pod)).map((f) => f.check).sort();
+const failingChecks = (pod: PodSpec) => evaluate(deployment(pod)).map((f) => f.rule).sort();
 
 test('the hardened fixture passes every check', () => {
   assert.deepEqual(failingChecks(hardened()), []);
@@ -60,10 +60,10 @@ for (const check of CHECKS) {
   test(`${check.id}: fails on its fixture, passes once fixed (or needs a human)`, () => {
     const { pod, fix } = FAILING[check.id];
     assert.ok(failingChecks(pod).includes(check.id), `${check.id} should fail: ${failingChecks(pod)}`);
-    assert.equal(check.fix, fix);
+    assert.equal(check.fixId, fix);
     const frozen = structuredClone(pod);
     if (!fix) {
-      assert.ok(evaluate(deployment(pod)).filter((f) => f.check === check.id).every((f) => !f.fixable));
+      assert.ok(evaluate(deployment(pod)).filter((f) => f.rule === check.id).every((f) => !f.fixable));
       return;
     }
     const r = fixPodSpec(pod, { fixes: new Set([fix]) });
@@ -100,7 +100,7 @@ test('runAsNonRoot is left alone where a container runs as UID 0 on purpose; run
 
 test('init containers are checked and fixed too', () => {
   const p: PodSpec = { initContainers: [{ name: 'init' }], containers: [{ name: 'a' }] };
-  assert.ok(evaluate(deployment(p)).some((f) => f.container === 'init' && f.check === 'allowPrivilegeEscalation'));
+  assert.ok(evaluate(deployment(p)).some((f) => f.container === 'init' && f.rule === 'allowPrivilegeEscalation'));
   const r = fixPodSpec(p, { fixes: new Set<FixId>(['dropAll']) });
   assert.deepEqual(r.pod.initContainers![0].securityContext, { capabilities: { drop: ['ALL'] } });
 });

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { parseWarnings } from '../../src/cluster/warnings.js';
 import { errorFromResponse } from '../../src/cluster/errors.js';
 import { confirmationFor } from '../../src/engine/confirm-policy.js';
-import { diffChange } from '../../src/engine/diff.js';
+import { diffOf } from '../../src/engine/kinds/index.js';
 import { normalise, sameObject } from '../../src/engine/normalise.js';
-import { phasesOf, type Change } from '../../src/engine/change.js';
+import { phasesOf, type Change, type Phase } from '../../src/engine/change.js';
 import { enforceLevelFor } from '../../src/areas/workloads/plan.js';
 
 test('Warning headers: joined entries with commas inside are split on the quoted parts only', () => {
@@ -45,26 +45,28 @@ test('normalise drops bookkeeping, status and controller-owned annotations, and 
   assert.ok(!sameObject(dep(), dep({ replicas: 2 })));
 });
 
-const change = (name: string, phase: number, risk: Change['risk'] = 'medium'): Change => ({
+const change = (name: string, phase: Phase, risk: Change['risk'] = 'medium'): Change => ({
   id: name,
-  area: 'workloads',
+  kind: 'object',
+  areas: ['workloads'],
   action: 'patch',
   ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name },
   before: dep(),
   after: dep({ replicas: 2 }),
   findingIds: [],
-  reason: 'r',
+  reasons: [{ area: 'workloads', text: 'r' }],
   risk,
+  riskNotes: [],
   phase,
 });
 
 test('phases are applied in order, grouped', () => {
-  const p = phasesOf([change('a', 30), change('b', 20), change('c', 30)]);
+  const p = phasesOf([change('a', 'after-rollout'), change('b', 'rollout'), change('c', 'after-rollout')]);
   assert.deepEqual(p.map((x) => x.map((c) => c.id)), [['b'], ['a', 'c']]);
 });
 
 test('the diff shows exactly the changed line', () => {
-  const lines = diffChange(change('a', 20));
+  const lines = diffOf(change('a', 'rollout'));
   assert.deepEqual(lines.filter((l) => l.type === 'add').map((l) => l.text), ['+  replicas: 2']);
   assert.deepEqual(lines.filter((l) => l.type === 'del').map((l) => l.text), ['-  replicas: 1']);
   assert.ok(!lines.some((l) => /resourceVersion|managedFields|readyReplicas/.test(l.text)));
@@ -72,10 +74,10 @@ test('the diff shows exactly the changed line', () => {
 
 test('confirmation policy', () => {
   assert.equal(confirmationFor({ changes: [], interactive: false }), 'auto');
-  assert.equal(confirmationFor({ changes: [change('a', 1)], interactive: false }), 'refuse');
-  assert.equal(confirmationFor({ changes: [change('a', 1)], interactive: false, yes: true }), 'auto');
-  assert.equal(confirmationFor({ changes: [change('a', 1)], interactive: true }), 'ask');
-  assert.equal(confirmationFor({ changes: [change('a', 1, 'high')], interactive: true }), 'type-the-name');
+  assert.equal(confirmationFor({ changes: [change('a', 'update')], interactive: false }), 'refuse');
+  assert.equal(confirmationFor({ changes: [change('a', 'update')], interactive: false, yes: true }), 'auto');
+  assert.equal(confirmationFor({ changes: [change('a', 'update')], interactive: true }), 'ask');
+  assert.equal(confirmationFor({ changes: [change('a', 'update', 'high')], interactive: true }), 'type-the-name');
 });
 
 test('PSA auto: a level only where the server reported no violation and no template breaks it', () => {
@@ -96,13 +98,12 @@ test('the streamed JSON report parses and equals the one-piece report', async ()
   const { renderReport, writeReport } = await import('../../src/output/report.js');
   const f = (i: number) => ({
     id: `workloads/seccomp/Deployment/ns/app-${i}/c`,
-    area: 'workloads',
-    check: 'seccomp',
+    area: 'workloads' as const,
+    rule: 'seccomp',
     severity: (['low', 'medium', 'high', 'critical'] as const)[i % 4],
     ref: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ns', name: `app-${i}` },
     container: 'c',
     message: 'container c has no seccomp profile',
-    why: 'w',
     fixable: true,
   });
   for (const n of [0, 1, 4500]) {

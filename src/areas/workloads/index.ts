@@ -1,6 +1,6 @@
-import type { Area, Inspection, Question } from '../types.js';
+import type { Area, Inspection, Question, Rule } from '../types.js';
 import { CHECKS, type FixId } from './checks.js';
-import { inspectWorkloads, type WorkloadFacts } from './inspect.js';
+import { inspectWorkloads, WORKLOAD_READS, type WorkloadFacts } from './inspect.js';
 import { enforceLevelFor, planWorkloads } from './plan.js';
 
 const FIX_CHOICES: Array<{ value: FixId; label: string; hint: string; default: boolean }> = [
@@ -14,8 +14,8 @@ const FIX_CHOICES: Array<{ value: FixId; label: string; hint: string; default: b
   { value: 'automountToken', label: 'automountServiceAccountToken: false', hint: 'opt-in: apps that call the API break', default: false },
 ];
 
-function questions(ins: Inspection): Question[] {
-  const facts = ins.facts as unknown as WorkloadFacts;
+function questions(ins: Inspection<WorkloadFacts>): Question[] {
+  const facts = ins.facts;
   const withFindings = [...new Set(ins.findings.map((f) => f.ref.namespace ?? f.ref.name))].filter((n) => facts.namespaces.includes(n));
   const perNamespace = new Map<string, number>();
   for (const f of ins.findings) {
@@ -78,14 +78,23 @@ function questions(ins: Inspection): Question[] {
   ];
 }
 
-export const workloadsArea: Area = {
+const PSA_RULE: Rule = {
+  id: 'podSecurityAdmission',
+  severity: 'medium',
+  title: 'No Pod Security level enforced',
+  why: 'Pod Security Admission labels make the API server itself refuse insecure pods in the namespace.',
+  fix: 'Label the namespace pod-security.kubernetes.io/enforce with the strictest level its pods and templates pass.',
+  references: [{ title: 'Pod Security Admission', url: 'https://kubernetes.io/docs/concepts/security/pod-security-admission/' }],
+};
+
+export const workloadsArea: Area<WorkloadFacts> = {
   id: 'workloads',
   title: 'Pod security',
   summary:
     'Security contexts of Deployments, StatefulSets, DaemonSets and CronJobs (no privilege escalation, dropped capabilities, seccomp, non-root) and Pod Security Admission labels on namespaces, so the API server itself refuses insecure pods.',
+  reads: WORKLOAD_READS,
+  rules: [...CHECKS.map(({ id, severity, title, why, fix, references }) => ({ id, severity, title, why, fix, references })), PSA_RULE],
   inspect: inspectWorkloads,
   questions,
   plan: planWorkloads,
 };
-
-export { CHECKS };

@@ -1,6 +1,8 @@
 import type { KubeObject } from '../../cluster/types.js';
 import { refKey, refOf } from '../../cluster/types.js';
-import { PHASE, type Change, type Risk } from '../../engine/change.js';
+import type { Risk } from '../../engine/change.js';
+import type { Edit } from '../../engine/compose.js';
+import { fieldChanges, setPath } from '../../engine/fields.js';
 import { jsonEqual } from '../../engine/normalise.js';
 import type { Answers, Finding, Inspection } from '../types.js';
 import type { FixId } from './checks.js';
@@ -60,24 +62,23 @@ function indexFindings(findings: Finding[]): (obj: KubeObject) => string[] {
   return (obj) => byRef.get(refKey(refOf(obj))) ?? [];
 }
 
-export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
+export function planWorkloads(ins: Inspection<WorkloadFacts>, answers: Answers): Edit[] {
   const namespaces = new Set((answers['workloads.namespaces'] as string[] | undefined) ?? []);
   const fixes = new Set((answers['workloads.fixes'] as FixId[] | undefined) ?? []);
   const uidText = String(answers['workloads.runAsUser'] ?? '').trim();
   const runAsUser = uidText === '' ? undefined : Number(uidText);
   const mode = (answers['workloads.psa'] as PsaMode | undefined) ?? 'auto';
-  const facts = ins.facts as unknown as WorkloadFacts;
-  const changes: Change[] = [];
+  const facts = ins.facts;
+  const edits: Edit[] = [];
   const findingIdsFor = indexFindings(ins.findings);
-  const namespaceObjects = new Map(ins.objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o]));
+  const namespaceObjects = new Map(facts.namespaceObjects.map((o) => [o.metadata.name, o]));
 
-  for (const obj of ins.objects) {
-    if (obj.kind === 'Namespace' || !isPatchable(obj) || !namespaces.has(obj.metadata.namespace!)) continue;
+  for (const obj of facts.objects) {
+    if (!isPatchable(obj) || !namespaces.has(obj.metadata.namespace!)) continue;
     const pod = podSpecOf(obj);
     if (!pod) continue;
     const r = fixPodSpec(pod, { fixes, runAsUser });
     if (jsonEqual(r.pod, pod)) continue;
-    const after = setPodSpec(obj, r.pod);
     let risk: Risk = 'medium';
     const notes = ['changing the pod template rolls out new pods'];
     if (r.applied.includes('runAsNonRoot')) notes.push('an image that runs as root will then fail to start (CreateContainerConfigError)');
@@ -87,18 +88,19 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
     }
     if (r.applied.includes('noPrivileged') || r.applied.includes('hostNamespaces')) risk = 'high';
     notes.push(...r.notes);
-    changes.push({
-      id: `workloads:${refKey(refOf(obj))}`,
+    const newPod = r.pod;
+    edits.push({
+      kind: 'object',
+      op: 'mutate',
       area: 'workloads',
-      action: 'patch',
-      ref: refOf(obj),
-      before: obj,
-      after,
+      base: obj,
+      mutate: (o) => setPodSpec(o, mergePodFixes(podSpecOf(o)!, pod, newPod)),
+      rollout: obj.kind !== 'CronJob',
       findingIds: findingIdsFor(obj),
       reason: `set ${r.applied.map((f) => FIX_LABEL[f]).join(', ')}`,
       risk,
       riskNote: notes.join('; '),
-      phase: PHASE.workloads,
+      phase: 'rollout',
     });
   }
 
@@ -107,7 +109,7 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
       if (!namespaces.has(p.namespace)) continue;
       const ns = namespaceObjects.get(p.namespace);
       if (!ns) continue;
-      const labels = { ...(ns.metadata.labels ?? {}) };
+      const labels: Record<string, string> = {};
       const level = enforceLevelFor(mode, p);
       const set = (k: string, v: string) => {
         labels[PSA_PREFIX + k] = v;
@@ -125,28 +127,34 @@ export function planWorkloads(ins: Inspection, answers: Answers): Change[] {
         set('audit', 'restricted');
         set('audit-version', 'latest');
       }
-      if (jsonEqual(labels, ns.metadata.labels ?? {})) continue;
-      const after = structuredClone(ns);
-      after.metadata.labels = labels;
+      if (Object.keys(labels).length === 0) continue;
       const rejected = level && level !== 'privileged' ? (p.violations[level] ?? []) : [];
-      changes.push({
-        id: `workloads:${refKey(refOf(ns))}`,
+      edits.push({
+        kind: 'object',
+        op: 'mutate',
         area: 'workloads',
-        action: 'patch',
-        ref: refOf(ns),
-        before: ns,
-        after,
+        base: ns,
+        mutate: (o) => ({ ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels } } }),
         findingIds: findingIdsFor(ns),
-        reason: level
-          ? `Pod Security: enforce ${level}, warn and audit restricted`
-          : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
+        reason: level ? `Pod Security: enforce ${level}, warn and audit restricted` : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
         risk: level === 'restricted' ? 'medium' : 'low',
         riskNote: level
           ? `new pods that break the ${level} profile will be refused${rejected.length ? `; the server warns: ${rejected.join(' | ')}` : ''}`
           : 'only warnings and audit annotations; nothing is refused',
-        phase: PHASE.namespaceLabels,
+        phase: 'after-rollout',
       });
     }
   }
-  return changes;
+  return edits;
+}
+
+/**
+ * The fixed pod spec applied to the pod spec `current` (which is `original` unless another area changed
+ * it first): the paths the fix changed in `original` are set in `current`, the rest of `current` stays.
+ */
+function mergePodFixes(current: PodSpec, original: PodSpec, fixed: PodSpec): PodSpec {
+  if (current === original) return fixed;
+  let out: PodSpec = current;
+  for (const f of fieldChanges(original, fixed)) out = setPath(out, f.path, f.ours);
+  return out;
 }

@@ -1,7 +1,7 @@
 import type { Cluster } from '../../cluster/client.js';
 import { isClusterError } from '../../cluster/errors.js';
 import type { KubeObject } from '../../cluster/types.js';
-import { guardedReplace } from '../../engine/write.js';
+import { guardedReplace } from '../../engine/kinds/object.js';
 
 export type PsaLevel = 'privileged' | 'baseline' | 'restricted';
 export const PSA_PREFIX = 'pod-security.kubernetes.io/';
