@@ -21,7 +21,7 @@ import {
   type CertManagerControllers,
 } from './cert-manager.js';
 import { CreateError, createObject, ensureNamespace, kubeRequest } from './kube.js';
-import { down, up, type Testbed } from './testbed.js';
+import { down, privateTestbed, type Testbed } from './testbed.js';
 import { ensureTool, tail } from './tools.js';
 
 const CERT_MANAGER_CRDS = [
@@ -35,9 +35,8 @@ const CERT_MANAGER_CRDS = [
 
 /** A bed of our own for one test, stopped (and its dir removed) when the test ends. */
 async function privateBed(t: TestContext): Promise<Testbed> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'kube-harden-testbed-cm-'));
-  const bed = await up({ dir, watchPid: process.pid, removeDir: true });
-  t.after(() => down({ dir }));
+  const bed = await privateTestbed();
+  t.after(() => down({ dir: bed.dir }));
   return bed;
 }
 
