@@ -216,6 +216,7 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
   let saved: { name: string; saved: boolean; error?: string } | undefined;
   const port: Port = {
     interactive: true,
+    canConfirm: true,
     event,
     chooseAreas: (overview, defaults) => ui.ask<AreaId[]>((pick) => ({ name: 'overview', areas: overview, defaults, pick })),
     ask: (q, c) =>

@@ -138,7 +138,7 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
       }
       const err = validateAnswer(q, v, current);
       if (err) {
-        if (!port.interactive) throw new UsageError(`bad answer for ${q.id}: ${err}`);
+        if (!port.interactive) throw new UsageError(`bad answer: ${q.id}: ${err}`);
         continue;
       }
       answers[q.id] = v;
@@ -151,7 +151,7 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
       resumeAtEnd = true;
       // Back from an area's first question lands on the previous area's plan view.
       const prev = plans.get(chosen[i]);
-      if (prev && (await port.areaPlan(prev)) === 'next') {
+      if (prev && port.areaPlan && (await port.areaPlan(prev)) === 'next') {
         resumeAtEnd = false;
         i++;
       }
@@ -160,6 +160,10 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
     // That area's part of the plan, with its dry-run: the consequence of each answer while it is fresh.
     const areaAnswers = withDefaults(state.questions, { ...given, ...answers });
     Object.assign(answers, areaAnswers);
+    if (!port.areaPlan) {
+      i++;
+      continue;
+    }
     const changes = session.plan(answers, [id]);
     const dry = await session.dryRun(changes, (done, total) => port.event({ type: 'dry-run', done, total }));
     const plan: AreaPlan = {
@@ -231,11 +235,11 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
 
   // Confirm: the policy, and any guard that asks for more than a yes.
   const confirmGuards = guards.filter((g) => g.level === 'confirm');
-  if (confirmGuards.length && !port.interactive && !opts.allowLockout) {
+  if (confirmGuards.length && !port.canConfirm && !opts.allowLockout) {
     throw new SafetyError(`refused for safety: ${confirmGuards.map((g) => g.message).join('; ')} (pass ${confirmGuards[0].flag ?? '--allow-lockout'} to apply anyway)`, confirmGuards.flatMap((g) => g.details));
   }
-  let policy = confirmationFor({ changes, interactive: port.interactive, yes: opts.yes });
-  if (confirmGuards.length && port.interactive) policy = 'type-the-name';
+  let policy = confirmationFor({ changes, interactive: port.canConfirm, yes: opts.yes });
+  if (confirmGuards.length && port.canConfirm && !opts.allowLockout) policy = 'type-the-name';
   if (policy === 'refuse') throw new UsageError(`refusing to apply ${changes.length} change(s) to ${ctx} without --yes (not a terminal)`);
   if (policy !== 'auto') {
     const high = changes.filter((c) => c.risk === 'high').length;

@@ -79,10 +79,13 @@ export type PipelineEvent =
 export interface Port {
   /** A person answers (the wizard); false: the answers are given (apply --profile). */
   readonly interactive: boolean;
+  /** A person can confirm (a terminal): apply --profile on a terminal asks before writing, without --yes. */
+  readonly canConfirm: boolean;
   event(e: PipelineEvent): void;
   chooseAreas(overview: AreaOverview[], defaults: AreaId[]): Promise<AreaId[]>;
   ask(q: Question, ctx: AskContext): Promise<AnswerValue | Back>;
-  areaPlan(p: AreaPlan): Promise<'next' | Back>;
+  /** An area's part of the plan after its questions (the wizard); absent: not shown, not computed. */
+  areaPlan?(p: AreaPlan): Promise<'next' | Back>;
   review(r: Review): Promise<void>;
   confirm(c: ConfirmRequest): Promise<boolean>;
   rolloutFailed(states: RolloutState[]): Promise<RolloutDecision>;

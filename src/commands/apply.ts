@@ -69,11 +69,11 @@ function profilePort(opts: ApplyCommandOptions, context: () => string): Port {
   const tty = interactive();
   return {
     interactive: false,
+    canConfirm: tty,
     event: (e) => logEvent(context, e),
     // Every area of the session (those named by --areas or the profile): the plan only changes what needs it.
     chooseAreas: async (overview) => overview.filter((o) => !o.notApplicable).map((o) => o.id),
     ask: async (_q, a) => a.initial,
-    areaPlan: async () => 'next',
     review: async (r) => {
       process.stdout.write(reviewText(r, !!opts.preview || !!opts.diff));
     },

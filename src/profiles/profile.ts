@@ -60,14 +60,15 @@ export function builtinDir(): string {
 }
 
 function check(data: unknown, source: string): Profile {
-  const r = ProfileSchema.safeParse(migrate(data));
+  const version = (data as { version?: unknown } | null)?.version;
+  if (version !== 1 && version !== 2) throw new UsageError(`profile ${source} is invalid: version: expected 1 or 2, not ${JSON.stringify(version)}`);
+  // A version-1 file is judged by the version-1 schema, so its errors name its own fields.
+  const r = version === 1 ? V1.safeParse(data) : ProfileSchema.safeParse(data);
   if (!r.success) {
     const i = r.error.issues[0];
-    const version = (data as { version?: unknown } | null)?.version;
-    if (version !== 1 && version !== 2) throw new UsageError(`profile ${source} is invalid: version: expected 1 or 2, not ${JSON.stringify(version)}`);
     throw new UsageError(`profile ${source} is invalid: ${i.path.join('.') || '(top)'}: ${i.message}`);
   }
-  return r.data;
+  return ProfileSchema.parse(migrate(r.data));
 }
 
 export function parseProfile(text: string, source: string): Profile {

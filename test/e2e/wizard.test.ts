@@ -8,24 +8,28 @@ import { spawnCli } from './pty.js';
 
 const t = withCluster();
 
-/** Walk the session from the first screen to the preview with every default answer. */
+/** Walk the session from the first screen to the area's plan with every default answer. */
 async function toPreview(term: ReturnType<typeof spawnCli>) {
-  await term.waitFor(/Findings: \d+/);
-  await term.waitFor(/enter continue/);
+  await term.waitFor(/Which areas should the session walk\?/);
+  await term.waitFor(/\[x\] Pod security \(workloads\)/);
+  term.mark();
   await term.write('\r');
   for (const q of ['Which namespaces', 'Which security-context fixes', 'runAsUser for workloads', 'Pod Security Admission level']) {
     await term.waitFor(q);
     term.mark();
     await term.write('\r');
   }
-  await term.waitFor(/Plan: 7 changes/);
-  // Look around the preview as an operator would: next change, then scroll its diff.
+  await term.waitFor(/Pod security: 7 changes/);
+  // Look around the area's plan as an operator would: next change, then scroll its diff.
   term.mark();
   await term.write('\u001B[B');
-  await term.waitFor(/--- a\/Deployment\/productpage-v1/);
+  await term.waitFor(/--- a\/deployment\/productpage-v1 in /);
   term.mark();
   await term.write('j');
   await term.waitFor(/diff · lines 2–/);
+  term.mark();
+  await term.write('\r');
+  await term.waitFor(/Review: 7 changes across 1 area/);
 }
 
 test('a whole guided session: preview, confirm, apply, summary with the rollback command; then rollback', async () => {
@@ -40,10 +44,16 @@ test('a whole guided session: preview, confirm, apply, summary with the rollback
   await term.write('\r');
   await term.waitFor(/Apply 7 changes to kube-harden-testbed\? \(y\/N\)/);
   await term.write('y');
-  const summary = await term.waitFor(/undo with: kube-harden rollback (\S+) --context kube-harden-testbed/);
-  const id = /undo with: kube-harden rollback (\S+)/.exec(summary)![1];
-  assert.match(summary, /applied 7 of 7 changes/);
+  await term.waitFor(/Save these answers as a profile/);
+  await term.write('\r');
   const { exitCode } = await term.exit;
+  // The undo command is printed last as one plain line, so it pastes whole whatever the terminal's width.
+  const last = term.text().trimEnd().split('\n').at(-1)!;
+  const m = /^undo with: kube-harden rollback (\S+) --context kube-harden-testbed --kubeconfig (\S+)$/.exec(last);
+  assert.ok(m, last);
+  assert.equal(m[2], t.bed.kubeconfig);
+  const id = m[1];
+  assert.match(term.text(), /applied 7 of 7 changes/);
   assert.equal(exitCode, 0, term.text().slice(-2000));
 
   for (const d of await deployments(t.cluster, ns)) {
@@ -66,6 +76,8 @@ test('a whole --preview session writes nothing: no mutating request without dryR
   await term.waitFor(/PREVIEW/);
   await toPreview(term);
   term.mark();
+  await term.write('\r');
+  await term.waitFor(/Save these answers as a profile/);
   await term.write('\r');
   await term.waitFor(/Preview only/);
   const { exitCode } = await term.exit;

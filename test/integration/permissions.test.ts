@@ -8,7 +8,7 @@ const t = withCluster();
 test('the limited user (no grants): exit 4 naming the missing read permissions', async () => {
   const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.limitedKubeconfig], { home: tempHome() });
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr, /missing permissions \(nothing was changed\): list namespaces.*list deployments\.apps/);
+  assert.match(r.stderr, /missing permissions to inspect the cluster \(nothing was changed\): list namespaces.*list deployments\.apps/);
   assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr); // the context line and the error line
 });
 

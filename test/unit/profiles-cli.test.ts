@@ -33,7 +33,7 @@ test('profiles: list, export, import, show, rm; built-ins cannot be removed', as
   assert.equal((await runCli(['profiles', 'rm', 'team-a'], { home })).code, 0);
   assert.doesNotMatch((await runCli(['profiles', 'list'], { home })).stdout, /team-a/);
 
-  writeFileSync(file, 'version: 2\nanswers: {}\n');
+  writeFileSync(file, 'version: 3\nanswers: {}\n');
   const bad = await runCli(['profiles', 'import', file, 'x'], { home });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid: version/);
