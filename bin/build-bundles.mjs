@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Build step (not a user command): bundle the core (src/cli.ts) and the terminal UI (screens/run.tsx)
 // with esbuild straight from the TypeScript sources, in one build with shared chunks: the wizard's lazy
 // import of the session reuses the core's chunks, so the package holds one copy of everything. One file

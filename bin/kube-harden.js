@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The composition root: the core (dist/cli.js, an esbuild bundle of src/) and the terminal UI
 // (dist/ui.js, of screens/) meet here. `npm run build` makes both (`npm install` in a clone runs it
 // through `prepare`, `npm pack` through `prepack`).
@@ -17,14 +18,18 @@ if (major < NEEDED[0] || (major === NEEDED[0] && minor < NEEDED[1])) {
 
 // A reader that goes away (`kube-harden apply ... | head`) must not kill an apply halfway: ignore EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e) => {
+  stream.on('error', (/** @type {NodeJS.ErrnoException} */ e) => {
     if (e.code !== 'EPIPE') throw e;
   });
 }
 
-const { main } = await import('../dist/cli.js');
+// The bundles are loaded by path; their types are the sources' (type-checked by `npm run typecheck`).
+const CLI = '../dist/cli.js';
+const UI = '../dist/ui.js';
+const { main } = /** @type {typeof import('../src/cli.js')} */ (await import(CLI));
+/** @type {import('../src/harden.js').WizardLauncher} */
 const ui = {
-  harden: async (opts) => (await import('../dist/ui.js')).runHarden(opts),
+  harden: async (opts) => /** @type {typeof import('../screens/run.js')} */ (await import(UI)).runHarden(opts),
 };
 
 const code = await main(process.argv, ui);

@@ -77,7 +77,18 @@ function ScreenView({ screen: s, quit }: { screen: Screen; quit: () => void }) {
         />
       );
     case 'preview':
-      return <PreviewScreen key={s.view.title} title={s.view.title} items={s.view.items} diffFor={s.view.diffFor} notes={s.view.notes} onContinue={s.next} onBack={s.back} onQuit={quit} />;
+      return (
+        <PreviewScreen
+          key={s.view.title}
+          title={s.view.title}
+          items={s.view.items}
+          diffFor={s.view.diffFor}
+          notes={s.view.notes}
+          onContinue={s.next}
+          onBack={s.back}
+          onQuit={quit}
+        />
+      );
     case 'confirm':
       return <ConfirmScreen mode={s.mode} count={s.count} context={s.context} reasons={s.reasons} onConfirm={() => s.answer(true)} onCancel={quit} />;
     case 'rollout-failed':

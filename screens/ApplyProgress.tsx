@@ -44,7 +44,12 @@ export function ApplyProgress({ total, applied, failed, snapshotId, current, rol
         </Text>
       ) : null}
       {[...stalled, ...waiting].slice(0, 4).map((r) => (
-        <Text key={r.id} dimColor={r.state !== 'failed'} color={r.state === 'failed' ? 'red' : undefined} wrap="truncate-end">{`  ${r.state === 'failed' ? '✗' : '…'} ${r.ref.kind.toLowerCase()}/${r.ref.name}: ${r.detail}`}</Text>
+        <Text
+          key={r.id}
+          dimColor={r.state !== 'failed'}
+          color={r.state === 'failed' ? 'red' : undefined}
+          wrap="truncate-end"
+        >{`  ${r.state === 'failed' ? '✗' : '…'} ${r.ref.kind.toLowerCase()}/${r.ref.name}: ${r.detail}`}</Text>
       ))}
       {current.slice(0, 5).map((c) => (
         <Text key={c} dimColor wrap="truncate-end">{`  → ${c}`}</Text>

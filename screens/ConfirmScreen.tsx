@@ -40,7 +40,12 @@ export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCanc
         onCancel={onCancel}
       />
       <Text dimColor>A snapshot is taken first; every change can be rolled back.</Text>
-      <KeyHelp keys={[['enter', 'apply'], ['esc', 'quit (nothing written)']]} />
+      <KeyHelp
+        keys={[
+          ['enter', 'apply'],
+          ['esc', 'quit (nothing written)'],
+        ]}
+      />
     </Box>
   );
 }

@@ -51,7 +51,9 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
   const { selected, offset } = view;
   const item = items[selected];
   const lines = useMemo(() => (item ? diffFor(item.change, item.dry) : []), [item, diffFor]);
-  const noteLines = notes.flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...capLines(n.lines, 4).shown.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))]).slice(0, 8);
+  const noteLines = notes
+    .flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...capLines(n.lines, 4).shown.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))])
+    .slice(0, 8);
   const [from, to] = listWindow(items.length, selected);
   const failed = items.filter((i) => i.dry && !i.dry.ok).length;
   const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
@@ -84,7 +86,6 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
     else if (key.leftArrow && onBack) onBack();
     else if (input === 'q' || key.escape) onQuit();
   });
-
 
   return (
     <Box flexDirection="column" marginTop={1}>
@@ -121,22 +122,27 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
             <Text dimColor>why: </Text>
             {reasonText(item.change)}
           </Text>
-          {riskNote ? (
-            <Text wrap="truncate-end" color={riskColor[item.change.risk]}>{`risk: ${riskNote}`}</Text>
-          ) : null}
+          {riskNote ? <Text wrap="truncate-end" color={riskColor[item.change.risk]}>{`risk: ${riskNote}`}</Text> : null}
           {warnings.shown.map((w, i) => (
             <Text key={i} color="yellow" wrap="truncate-end">{`⚠ ${w}`}</Text>
           ))}
           {warnings.more ? <Text dimColor>{`  +${warnings.more} more warnings`}</Text> : null}
-          {item.dry?.error ? (
-            <Text color="red" wrap="truncate-end">{`✗ ${item.dry.error}`}</Text>
-          ) : null}
+          {item.dry?.error ? <Text color="red" wrap="truncate-end">{`✗ ${item.dry.error}`}</Text> : null}
         </Box>
       ) : null}
       <Box marginTop={1}>
         <DiffView lines={lines} offset={offset} height={height} />
       </Box>
-      <KeyHelp keys={[['↑/↓', 'change'], ['j/k pgdn/pgup space', 'scroll'], ['g/G', 'top/bottom'], ['enter', 'continue'], ...(onBack ? [['←', 'back'] as [string, string]] : []), QUIT_HINT]} />
+      <KeyHelp
+        keys={[
+          ['↑/↓', 'change'],
+          ['j/k pgdn/pgup space', 'scroll'],
+          ['g/G', 'top/bottom'],
+          ['enter', 'continue'],
+          ...(onBack ? [['←', 'back'] as [string, string]] : []),
+          QUIT_HINT,
+        ]}
+      />
     </Box>
   );
 }

@@ -140,6 +140,8 @@ function Answer({ q, initial, onAnswer, onBack, onQuit }: AnswerProps) {
         </Box>
       );
     default:
-      return <TextInput initial={typeof initial === 'string' ? initial : ''} validate={(v) => check(v)} onSubmit={onAnswer} onCancel={onQuit} onBack={onBack} />;
+      return (
+        <TextInput initial={typeof initial === 'string' ? initial : ''} validate={(v) => check(v)} onSubmit={onAnswer} onCancel={onQuit} onBack={onBack} />
+      );
   }
 }

@@ -28,7 +28,12 @@ export function RolloutFailedScreen({ states, onChoose }: RolloutFailedProps) {
           onSelect={(v) => onChoose(v as RolloutDecision)}
         />
       </Box>
-      <KeyHelp keys={[['↑/↓', 'move'], ['enter', 'choose']]} />
+      <KeyHelp
+        keys={[
+          ['↑/↓', 'move'],
+          ['enter', 'choose'],
+        ]}
+      />
     </Box>
   );
 }

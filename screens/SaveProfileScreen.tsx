@@ -19,7 +19,12 @@ export function SaveProfileScreen({ error, onSave }: SaveProfileProps) {
         onSubmit={(v) => onSave(v.trim() || undefined)}
         onCancel={() => onSave(undefined)}
       />
-      <KeyHelp keys={[['enter', 'save (empty: skip)'], ['esc', 'skip']]} />
+      <KeyHelp
+        keys={[
+          ['enter', 'save (empty: skip)'],
+          ['esc', 'skip'],
+        ]}
+      />
     </Box>
   );
 }

@@ -15,16 +15,29 @@ export function SummaryScreen({ result: r, profile }: SummaryProps) {
     <Box flexDirection="column" marginTop={1}>
       {a.failed || a.journalError ? (
         <>
-          <Text color="red" bold wrap="wrap">{`✗ apply failed: ${a.failed ? `${a.failed.change.id}: ${a.failed.error}` : `the journal could not be written: ${a.journalError}`}`}</Text>
+          <Text
+            color="red"
+            bold
+            wrap="wrap"
+          >{`✗ apply failed: ${a.failed ? `${a.failed.change.id}: ${a.failed.error}` : `the journal could not be written: ${a.journalError}`}`}</Text>
           <Text>{`applied ${a.applied} of ${total} before the failure${a.skipped ? `, ${a.skipped} not started` : ''}`}</Text>
         </>
       ) : a.rolloutFailures ? (
         <>
-          <Text color="red" bold>{`✗ ${plural(a.rolloutFailures.states.length, 'rollout')} did not complete; ${a.skipped} change(s) after them were not applied`}</Text>
+          <Text
+            color="red"
+            bold
+          >{`✗ ${plural(a.rolloutFailures.states.length, 'rollout')} did not complete; ${a.skipped} change(s) after them were not applied`}</Text>
           {a.rolloutFailures.states.slice(0, 5).map((s) => (
             <Text key={s.id} color="red" wrap="wrap">{`  ✗ ${s.ref.kind.toLowerCase()}/${s.ref.name} in ${s.ref.namespace}: ${s.detail}`}</Text>
           ))}
-          <Text>{a.rolloutFailures.decision === 'keep' ? 'they were kept as they are' : a.rolloutFailures.decision === 'rollback-all' ? 'everything applied was rolled back' : 'those workloads were rolled back; the rest stays hardened'}</Text>
+          <Text>
+            {a.rolloutFailures.decision === 'keep'
+              ? 'they were kept as they are'
+              : a.rolloutFailures.decision === 'rollback-all'
+                ? 'everything applied was rolled back'
+                : 'those workloads were rolled back; the rest stays hardened'}
+          </Text>
         </>
       ) : (
         <Text color="green" bold>{`✓ applied ${a.applied} of ${plural(total, 'change')}`}</Text>

@@ -37,7 +37,17 @@ export type Screen =
   | { name: 'busy'; text: string; lines?: string[]; quittable: boolean }
   | { name: 'pick-context'; contexts: ContextInfo[]; pick: (name: string) => void }
   | { name: 'overview'; areas: AreaOverview[]; defaults: AreaId[]; pick: (ids: AreaId[]) => void }
-  | { name: 'question'; question: Question; area: string; index: number; total: number; initial: AnswerValue; fromProfile: boolean; answer: (v: AnswerValue) => void; back: () => void }
+  | {
+      name: 'question';
+      question: Question;
+      area: string;
+      index: number;
+      total: number;
+      initial: AnswerValue;
+      fromProfile: boolean;
+      answer: (v: AnswerValue) => void;
+      back: () => void;
+    }
   | { name: 'preview'; view: PlanView; next: () => void; back?: () => void }
   | { name: 'confirm'; mode: 'ask' | 'type-the-name'; count: number; context: string; reasons: string[]; answer: (yes: boolean) => void }
   | { name: 'rollout-failed'; states: RolloutState[]; choose: (d: RolloutDecision) => void }
@@ -68,14 +78,35 @@ export interface Ui {
 }
 
 const answerText = (v: AnswerValue): string =>
-  Array.isArray(v) ? (v.length ? v.join(', ') : '(none)') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}=${x}`).join(', ') || '(none)' : v === '' ? '(empty)' : String(v);
+  Array.isArray(v)
+    ? v.length
+      ? v.join(', ')
+      : '(none)'
+    : typeof v === 'boolean'
+      ? v
+        ? 'yes'
+        : 'no'
+      : typeof v === 'object'
+        ? Object.entries(v)
+            .map(([k, x]) => `${k}=${x}`)
+            .join(', ') || '(none)'
+        : v === ''
+          ? '(empty)'
+          : String(v);
 
 const outcome = (tone: OutcomeProps['tone'], title: string, lines?: string[]): Screen => ({ name: 'outcome', outcome: { tone, title, lines } });
 
 let seq = 0;
 const key = (): string => `log-${++seq}`;
 
-function planView(title: string, changes: Change[], dry: Map<string, DryRunResult>, diffFor: PlanView['diffFor'], notes: PlanView['notes'], final: boolean): PlanView {
+function planView(
+  title: string,
+  changes: Change[],
+  dry: Map<string, DryRunResult>,
+  diffFor: PlanView['diffFor'],
+  notes: PlanView['notes'],
+  final: boolean,
+): PlanView {
   return { title, items: changes.map((change) => ({ change, dry: dry.get(change.id) })), diffFor, notes, final };
 }
 
@@ -134,7 +165,10 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
           key: key(),
           tone: denied.length ? 'fail' : 'ok',
           text: `connected to ${e.context} (${e.server}): Kubernetes ${e.version.gitVersion}, as ${e.identity.username}`,
-          sub: [{ text: `groups: ${e.identity.groups.join(', ') || '(none)'}` }, { text: `read permissions: ${e.access.length - denied.length}/${e.access.length} allowed` }],
+          sub: [
+            { text: `groups: ${e.identity.groups.join(', ') || '(none)'}` },
+            { text: `read permissions: ${e.access.length - denied.length}/${e.access.length} allowed` },
+          ],
         });
         ui.show({ name: 'busy', text: 'inspecting…', quittable: true });
         break;
@@ -145,7 +179,14 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
         break;
       case 'inspected': {
         const counts = SEVERITY_ORDER.map((s) => `${e.overview.reduce((n, o) => n + o.counts[s], 0)} ${s}`).join(', ');
-        ui.log({ key: key(), tone: 'ok', text: `inspected ${plural(e.overview.length, 'area')}: ${plural(e.overview.reduce((n, o) => n + o.total, 0), 'finding')} (${counts})` });
+        ui.log({
+          key: key(),
+          tone: 'ok',
+          text: `inspected ${plural(e.overview.length, 'area')}: ${plural(
+            e.overview.reduce((n, o) => n + o.total, 0),
+            'finding',
+          )} (${counts})`,
+        });
         break;
       }
       case 'answered':
@@ -184,7 +225,12 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
         else if (a.type === 'done') {
           current.delete(changeLabel(a.change));
           apply.applied++;
-          ui.log({ key: key(), tone: 'ok', text: `${a.change.kind === 'object' ? a.change.action : 'apply'} ${changeLabel(a.change)}`, sub: a.warnings.map((w) => ({ text: `⚠ ${w}`, tone: 'warn' as const })) });
+          ui.log({
+            key: key(),
+            tone: 'ok',
+            text: `${a.change.kind === 'object' ? a.change.action : 'apply'} ${changeLabel(a.change)}`,
+            sub: a.warnings.map((w) => ({ text: `⚠ ${w}`, tone: 'warn' as const })),
+          });
         } else if (a.type === 'failed') {
           current.delete(changeLabel(a.change));
           apply.failed++;
@@ -201,7 +247,11 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
           if (r.type === 'checking') apply.rollback.total = r.total;
           else if (r.type === 'restored') {
             apply.rollback.restored++;
-            ui.log({ key: key(), tone: 'warn', text: `rolled back ${r.change.kind === 'object' ? `${r.change.ref.kind.toLowerCase()}/${r.change.ref.name}` : r.change.id} (${r.outcome})` });
+            ui.log({
+              key: key(),
+              tone: 'warn',
+              text: `rolled back ${r.change.kind === 'object' ? `${r.change.ref.kind.toLowerCase()}/${r.change.ref.name}` : r.change.id} (${r.outcome})`,
+            });
           } else if (r.type === 'failed' || r.type === 'conflict') {
             apply.rollback.failed++;
             ui.log({ key: key(), tone: 'fail', text: `not rolled back: ${r.type === 'failed' ? r.error : r.detail}` });
@@ -241,7 +291,14 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
           diffFor,
           [
             ...p.sections.map((s) => ({ title: s.title, lines: s.lines, warn: s.warn })),
-            ...(p.left.length ? [{ title: `left as they are: ${plural(p.left.length, 'finding')}`, lines: p.left.slice(0, 6).map((f) => `${f.ref.name}: ${f.message}${f.manual ? ` (${f.manual})` : ''}`) }] : []),
+            ...(p.left.length
+              ? [
+                  {
+                    title: `left as they are: ${plural(p.left.length, 'finding')}`,
+                    lines: p.left.slice(0, 6).map((f) => `${f.ref.name}: ${f.message}${f.manual ? ` (${f.manual})` : ''}`),
+                  },
+                ]
+              : []),
           ],
           false,
         ),
@@ -310,13 +367,21 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
   void ctxName;
   switch (result.outcome) {
     case 'nothing-to-do':
-      return ui.finish(outcome('ok', 'nothing to change: the answers ask for nothing the cluster does not already have', saved?.saved ? [`answers saved as profile "${saved.name}"`] : []), 0);
+      return ui.finish(
+        outcome(
+          'ok',
+          'nothing to change: the answers ask for nothing the cluster does not already have',
+          saved?.saved ? [`answers saved as profile "${saved.name}"`] : [],
+        ),
+        0,
+      );
     case 'preview':
       return ui.finish(
-        outcome(result.code ? 'warn' : 'ok', `Preview only: ${plural(result.changes.length, 'change')}; nothing was written to the cluster${saved?.saved ? ` (the answers were saved as profile "${saved.name}", as asked)` : ' or to disk'}`, [
-          ...(result.code ? ['some changes failed the server dry-run: see the review'] : []),
-          'run again without --preview to apply',
-        ]),
+        outcome(
+          result.code ? 'warn' : 'ok',
+          `Preview only: ${plural(result.changes.length, 'change')}; nothing was written to the cluster${saved?.saved ? ` (the answers were saved as profile "${saved.name}", as asked)` : ' or to disk'}`,
+          [...(result.code ? ['some changes failed the server dry-run: see the review'] : []), 'run again without --preview to apply'],
+        ),
         result.code,
       );
     case 'declined':

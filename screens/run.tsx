@@ -12,7 +12,9 @@ export type { HardenOptions } from '../src/harden.js';
 export async function runHarden(opts: HardenOptions): Promise<number> {
   if (!process.stdin.isTTY) {
     // Ink needs raw mode to read keys; without a terminal there is no one to answer the questions.
-    process.stderr.write('kube-harden: the guided session needs a terminal; for scripts and CI use `kube-harden apply --profile NAME` or `kube-harden audit`\n');
+    process.stderr.write(
+      'kube-harden: the guided session needs a terminal; for scripts and CI use `kube-harden apply --profile NAME` or `kube-harden audit`\n',
+    );
     return 2;
   }
   const app = render(<App opts={opts} />, { exitOnCtrlC: false });

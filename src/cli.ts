@@ -6,7 +6,13 @@ import type { WizardLauncher } from './harden.js';
  * The command-line contract (DESIGN.md). Only commander is loaded up front so `--help` is fast;
  * each command imports what it needs when it runs.
  */
-const csv = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const csv = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new CommanderError(2, 'usage', `--concurrency must be 1..64, not "${v}"`);

@@ -52,7 +52,6 @@ export interface PipelineResult {
   undo?: string;
 }
 
-
 /** The rollback command for a snapshot, with the kubeconfig and context the session used. */
 export function undoCommand(snapshotId: string, opts: { context: string; kubeconfig?: string }): string {
   const q = (s: string) => (/^[\w./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -85,7 +84,11 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
   const access = await session.readAccess();
   port.event({ type: 'connected', context: ctx, server: session.cluster.server, version: session.version, identity: session.identity, access });
   const deniedRead = access.filter((a) => !a.allowed);
-  if (deniedRead.length) throw new SafetyError(`missing permissions to inspect the cluster (nothing was changed): ${deniedRead.map(describeAccess).join(', ')}`, deniedRead.map(describeAccess));
+  if (deniedRead.length)
+    throw new SafetyError(
+      `missing permissions to inspect the cluster (nothing was changed): ${deniedRead.map(describeAccess).join(', ')}`,
+      deniedRead.map(describeAccess),
+    );
 
   // Inspect, then the areas to walk.
   const states = await session.inspect((area, message) => port.event({ type: 'inspecting', area: area?.id, message }));
@@ -196,7 +199,10 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
         changes: mine.length,
         fixed: verify?.perArea[id]?.fixed,
         remaining: verify?.perArea[id]?.remaining,
-        left: left.map((f) => ({ message: `${f.ref.kind.toLowerCase()}/${f.ref.name}${f.ref.namespace ? ` in ${f.ref.namespace}` : ''}: ${f.message}`, why: whyLeft(f, s.inspection.notApplicable) })),
+        left: left.map((f) => ({
+          message: `${f.ref.kind.toLowerCase()}/${f.ref.name}${f.ref.namespace ? ` in ${f.ref.namespace}` : ''}: ${f.message}`,
+          why: whyLeft(f, s.inspection.notApplicable),
+        })),
       };
     });
   const finish = async (r: Partial<PipelineResult>): Promise<PipelineResult> => {
@@ -212,7 +218,11 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
   assertPreflight(await session.preflight(changes));
   const guards = await session.guards(changes);
   const refused = guards.filter((g) => g.level === 'refuse');
-  if (refused.length) throw new SafetyError(`refused for safety (nothing was changed): ${refused.map((g) => g.message).join('; ')}`, refused.flatMap((g) => g.details));
+  if (refused.length)
+    throw new SafetyError(
+      `refused for safety (nothing was changed): ${refused.map((g) => g.message).join('; ')}`,
+      refused.flatMap((g) => g.details),
+    );
 
   const dry = await session.dryRun(changes, (done, total) => port.event({ type: 'dry-run', done, total }));
   result.dry = dry;
@@ -230,20 +240,29 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
   if (session.preview) return finish({ outcome: 'preview', code: failedDry.length ? 1 : 0 });
   if (failedDry.length) {
     const first = failedDry[0];
-    throw new ApplyError(`refusing to apply: ${failedDry.length} change(s) failed the server dry-run (${changeLabel(first)}: ${dry.get(first.id)?.error}); nothing was changed`);
+    throw new ApplyError(
+      `refusing to apply: ${failedDry.length} change(s) failed the server dry-run (${changeLabel(first)}: ${dry.get(first.id)?.error}); nothing was changed`,
+    );
   }
 
   // Confirm: the policy, and any guard that asks for more than a yes.
   const confirmGuards = guards.filter((g) => g.level === 'confirm');
   if (confirmGuards.length && !port.canConfirm && !opts.allowLockout) {
-    throw new SafetyError(`refused for safety: ${confirmGuards.map((g) => g.message).join('; ')} (pass ${confirmGuards[0].flag ?? '--allow-lockout'} to apply anyway)`, confirmGuards.flatMap((g) => g.details));
+    throw new SafetyError(
+      `refused for safety: ${confirmGuards.map((g) => g.message).join('; ')} (pass ${confirmGuards[0].flag ?? '--allow-lockout'} to apply anyway)`,
+      confirmGuards.flatMap((g) => g.details),
+    );
   }
   let policy = confirmationFor({ changes, interactive: port.canConfirm, yes: opts.yes });
   if (confirmGuards.length && port.canConfirm && !opts.allowLockout) policy = 'type-the-name';
   if (policy === 'refuse') throw new UsageError(`refusing to apply ${changes.length} change(s) to ${ctx} without --yes (not a terminal)`);
   if (policy !== 'auto') {
     const high = changes.filter((c) => c.risk === 'high').length;
-    const reasons = [...confirmGuards.map((g) => g.message), ...(high ? [`${high} high-risk change(s)`] : []), ...(changes.length > 25 ? [`${changes.length} changes at once`] : [])];
+    const reasons = [
+      ...confirmGuards.map((g) => g.message),
+      ...(high ? [`${high} high-risk change(s)`] : []),
+      ...(changes.length > 25 ? [`${changes.length} changes at once`] : []),
+    ];
     if (!(await port.confirm({ mode: policy, context: ctx, count: changes.length, reasons }))) return finish({ outcome: 'declined' });
   }
 

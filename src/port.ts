@@ -92,4 +92,3 @@ export interface Port {
   /** At the end of every session (applied, declined, preview): offer to keep the answers as a profile. */
   offerProfile?(answers: Answers, areas: AreaId[]): Promise<void>;
 }
-

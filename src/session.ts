@@ -10,7 +10,20 @@ import { Helm } from './cluster/helm.js';
 import type { KubeObject } from './cluster/types.js';
 import { AREAS } from './areas/registry.js';
 import { infrastructureNamespaces, isSystemNamespace } from './areas/infrastructure.js';
-import { AREA_IDS, type AreaId, type Answers, type Area, type Finding, type GuardVerdict, type Inspection, type Question, type ReadSpec, type ReviewSection, type Scope, type SessionAreaOptions } from './areas/types.js';
+import {
+  AREA_IDS,
+  type AreaId,
+  type Answers,
+  type Area,
+  type Finding,
+  type GuardVerdict,
+  type Inspection,
+  type Question,
+  type ReadSpec,
+  type ReviewSection,
+  type Scope,
+  type SessionAreaOptions,
+} from './areas/types.js';
 import { applyPlan, type ApplyEvent, type ApplyResult, type RolloutDecision } from './engine/apply.js';
 import type { Change, DryRunResult } from './engine/change.js';
 import { compose, type Edit } from './engine/compose.js';
@@ -39,7 +52,8 @@ export function selectAreas(ids?: string[]): Area[] {
   for (const id of ids) {
     const a = AREAS.find((x) => x.id === id);
     if (!a) {
-      if ((AREA_IDS as readonly string[]).includes(id)) throw new UsageError(`area "${id}" is not available yet (available: ${AREAS.map((x) => x.id).join(', ')})`);
+      if ((AREA_IDS as readonly string[]).includes(id))
+        throw new UsageError(`area "${id}" is not available yet (available: ${AREAS.map((x) => x.id).join(', ')})`);
       throw new UsageError(`unknown area "${id}" (areas: ${AREAS.map((x) => x.id).join(', ')})`);
     }
     if (!out.includes(a)) out.push(a);
@@ -241,7 +255,14 @@ export class Session {
   }
 
   review(changes: Change[], dry: Map<string, DryRunResult>): ReviewSection[] {
-    return this.states.flatMap((s) => s.area.review?.(s.inspection, changes.filter((c) => c.areas.includes(s.area.id)), dry) ?? []);
+    return this.states.flatMap(
+      (s) =>
+        s.area.review?.(
+          s.inspection,
+          changes.filter((c) => c.areas.includes(s.area.id)),
+          dry,
+        ) ?? [],
+    );
   }
 
   dryRun(changes: Change[], onProgress?: (done: number, total: number) => void): Promise<Map<string, DryRunResult>> {
@@ -251,32 +272,41 @@ export class Session {
   apply(
     changes: Change[],
     dry: Map<string, DryRunResult>,
-    opts: { onEvent?: (e: ApplyEvent) => void; onRolloutFailure?: (f: import('./engine/rollout.js').RolloutState[]) => Promise<RolloutDecision>; afterEach?: (c: Change, i: number) => Promise<void> | void; note?: (t: string) => void } = {},
+    opts: {
+      onEvent?: (e: ApplyEvent) => void;
+      onRolloutFailure?: (f: import('./engine/rollout.js').RolloutState[]) => Promise<RolloutDecision>;
+      afterEach?: (c: Change, i: number) => Promise<void> | void;
+      note?: (t: string) => void;
+    } = {},
   ): Promise<ApplyResult> {
-    return applyPlan(
-      { ...this.engine, note: opts.note },
-      changes,
-      {
-        store: this.store,
-        dryRun: dry,
-        cluster: this.clusterIdentity,
-        user: this.identity.username,
-        onEvent: opts.onEvent,
-        onRolloutFailure: opts.onRolloutFailure,
-        afterEach: opts.afterEach,
-        rolloutTimeoutMs: this.opts.rolloutTimeoutMs,
-      },
-    );
+    return applyPlan({ ...this.engine, note: opts.note }, changes, {
+      store: this.store,
+      dryRun: dry,
+      cluster: this.clusterIdentity,
+      user: this.identity.username,
+      onEvent: opts.onEvent,
+      onRolloutFailure: opts.onRolloutFailure,
+      afterEach: opts.afterEach,
+      rolloutTimeoutMs: this.opts.rolloutTimeoutMs,
+    });
   }
 
   /** Re-inspect the areas a plan touched: per area, which of the findings it meant to fix are gone. */
   async verify(changes: Change[]): Promise<VerifyResult> {
     const touched = new Set(changes.flatMap((c) => c.areas));
-    const fresh = await Session.reinspect(this, this.areas.filter((a) => touched.has(a.id)));
+    const fresh = await Session.reinspect(
+      this,
+      this.areas.filter((a) => touched.has(a.id)),
+    );
     const nowIds = new Set(fresh.flatMap((s) => s.inspection.findings.map((f) => f.id)));
     const perArea: VerifyResult['perArea'] = {};
     for (const s of fresh) {
-      const meant = new Set(changes.filter((c) => c.areas.includes(s.area.id)).flatMap((c) => c.findingIds).filter((id) => id.startsWith(`${s.area.id}/`)));
+      const meant = new Set(
+        changes
+          .filter((c) => c.areas.includes(s.area.id))
+          .flatMap((c) => c.findingIds)
+          .filter((id) => id.startsWith(`${s.area.id}/`)),
+      );
       let fixed = 0;
       for (const id of meant) if (!nowIds.has(id)) fixed++;
       perArea[s.area.id] = { fixed, remaining: s.inspection.findings.length, meantButRemaining: meant.size - fixed };

@@ -31,7 +31,10 @@ export interface CliResult {
 }
 
 /** Run the built CLI (bin/kube-harden.js) as a user would, with its own data directory. */
-export function runCli(args: string[], opts: { home: string; env?: Record<string, string>; timeoutMs?: number; onStderr?: (chunk: string, kill: () => void) => void } ): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { home: string; env?: Record<string, string>; timeoutMs?: number; onStderr?: (chunk: string, kill: () => void) => void },
+): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {

@@ -24,6 +24,9 @@ function Item({ isSelected, label }: { isSelected?: boolean; label: string }) {
 /** ink-select-input with dimmed hints and a preselected value. */
 export function Select({ options, initial, onSelect }: { options: SelectOption[]; initial?: string; onSelect: (value: string) => void }) {
   const items = options.map((o) => ({ key: o.value, value: o.value, label: o.hint ? `${o.label}${SEP}${o.hint}` : o.label }));
-  const initialIndex = Math.max(0, options.findIndex((o) => o.value === initial));
+  const initialIndex = Math.max(
+    0,
+    options.findIndex((o) => o.value === initial),
+  );
   return <SelectInput items={items} initialIndex={initialIndex} itemComponent={Item} onSelect={(item) => onSelect(item.value)} />;
 }

@@ -55,7 +55,7 @@ export function useWizard(opts: HardenOptions, core: WizardCore = defaultCore): 
       show: (s) => {
         if (!c.done) setScreen(s);
       },
-      ask: <T,>(make: (resolve: (v: T) => void) => Screen) =>
+      ask: <T>(make: (resolve: (v: T) => void) => Screen) =>
         new Promise<T>((resolve, reject) => {
           if (c.done) return reject(new Quit());
           c.reject = reject;

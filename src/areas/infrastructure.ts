@@ -79,7 +79,8 @@ export function infrastructureNamespaces(namespaces: KubeObject[], workloads: Ku
     const name = ns.metadata.name;
     if (isSystemNamespace(name)) out.set(name, 'Kubernetes system namespace');
     else if (INFRA_NAMES.has(name)) out.set(name, INFRA_NAMES.get(name)!);
-    else if (ns.metadata.labels?.['control-plane'] === 'controller-manager' || ns.metadata.labels?.['openshift.io/run-level']) out.set(name, 'control-plane components');
+    else if (ns.metadata.labels?.['control-plane'] === 'controller-manager' || ns.metadata.labels?.['openshift.io/run-level'])
+      out.set(name, 'control-plane components');
   }
   for (const w of workloads) {
     const ns = w.metadata.namespace;

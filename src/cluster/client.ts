@@ -2,15 +2,7 @@ import pMap from 'p-map';
 import { ClusterError, isClusterError } from './errors.js';
 import { loadKubeConfig, type KubeconfigOptions } from './kubeconfig.js';
 import { RestClient, type RestOptions } from './rest.js';
-import {
-  apiVersionOf,
-  builtinType,
-  describeRef,
-  rbacName,
-  resourcePath,
-  splitApiVersion,
-  type ResourceType,
-} from './resources.js';
+import { apiVersionOf, builtinType, describeRef, rbacName, resourcePath, splitApiVersion, type ResourceType } from './resources.js';
 import type { KubeObject, ObjectRef } from './types.js';
 
 export interface ConnectOptions extends KubeconfigOptions, RestOptions {

@@ -39,8 +39,7 @@ export class ClusterError extends Error {
 const NOT_WRITTEN = new Set([400, 401, 403, 404, 405, 409, 415, 422, 429]);
 export const provesNotWritten = (e: unknown): boolean => e instanceof ClusterError && e.status !== undefined && NOT_WRITTEN.has(e.status);
 
-export const isClusterError = (e: unknown, kind?: ClusterErrorKind): e is ClusterError =>
-  e instanceof ClusterError && (kind === undefined || e.kind === kind);
+export const isClusterError = (e: unknown, kind?: ClusterErrorKind): e is ClusterError => e instanceof ClusterError && (kind === undefined || e.kind === kind);
 
 /** Map an HTTP status and a Kubernetes `Status` body to a typed error. */
 export function errorFromResponse(status: number, bodyText: string, what: string): ClusterError {
@@ -82,7 +81,13 @@ export function errorFromResponse(status: number, bodyText: string, what: string
 export function errorFromNetwork(err: unknown, server: string): ClusterError {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return new ClusterError('Timeout', `cannot reach the cluster at ${server}: the request timed out`, { cause: err });
   }
   const reasons: Record<string, string> = {

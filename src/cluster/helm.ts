@@ -59,7 +59,12 @@ export class Helm {
     });
     if ((r as unknown as { code?: string }).code === 'ENOENT') throw new HelmNotFound();
     if (r.exitCode !== 0) {
-      const msg = String(r.stderr || r.stdout || r.message).trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;
+      const msg =
+        String(r.stderr || r.stdout || r.message)
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .at(-1) ?? `exit ${r.exitCode}`;
       throw new ClusterError('Server', `${what}: helm ${args[0]} failed: ${msg.replace(/^Error: /, '')}`);
     }
     return String(r.stdout);

@@ -64,7 +64,11 @@ export function loadKubeConfig(opts: KubeconfigOptions = {}): KubeConfig {
   }
   if (opts.context) {
     if (!kc.getContexts().some((c) => c.name === opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
       throw new ClusterError('Config', `unknown context "${opts.context}" (contexts: ${known})`);
     }
     kc.setCurrentContext(opts.context);

@@ -58,5 +58,4 @@ export function resourcePath(t: ResourceType, namespace?: string, name?: string)
 /** The resource name as RBAC and `kubectl auth can-i` spell it, e.g. `deployments.apps`. */
 export const rbacName = (t: ResourceType) => (t.group ? `${t.plural}.${t.group}` : t.plural);
 
-export const describeRef = (t: ResourceType, r: ObjectRef) =>
-  `${rbacName(t)}/${r.name}${r.namespace ? ` in namespace ${r.namespace}` : ''}`;
+export const describeRef = (t: ResourceType, r: ObjectRef) => `${rbacName(t)}/${r.name}${r.namespace ? ` in namespace ${r.namespace}` : ''}`;

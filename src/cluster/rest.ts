@@ -55,7 +55,10 @@ export class RestClient {
   private anonAgent?: Agent;
   private authPending?: Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }>;
 
-  constructor(private readonly kc: KubeConfig, private readonly opts: RestOptions = {}) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly opts: RestOptions = {},
+  ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new ClusterError('Config', 'no cluster in the current context');
     this.server = cluster.server.replace(/\/+$/, '');
@@ -172,7 +175,13 @@ export class RestClient {
   async anonymous(path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
     this.anonAgent ??= new Agent({ connect: this.trust() });
     try {
-      const res = await this.anonAgent.request({ origin: this.server, path, method: 'GET', headers: { 'user-agent': USER_AGENT }, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await this.anonAgent.request({
+        origin: this.server,
+        path,
+        method: 'GET',
+        headers: { 'user-agent': USER_AGENT },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       return { status: res.statusCode, body: await res.body.text() };
     } catch (e) {
       throw errorFromNetwork(e, this.server);

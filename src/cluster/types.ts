@@ -36,5 +36,4 @@ export const refOf = (o: KubeObject): ObjectRef => ({
 
 export const refKey = (r: ObjectRef): string => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
 
-export const refLabel = (r: ObjectRef): string =>
-  `${r.kind.toLowerCase()}/${r.name}${r.namespace ? ` in ${r.namespace}` : ''}`;
+export const refLabel = (r: ObjectRef): string => `${r.kind.toLowerCase()}/${r.name}${r.namespace ? ` in ${r.namespace}` : ''}`;

@@ -36,7 +36,9 @@ export function logEvent(ctx: () => string, e: PipelineEvent): void {
       if (e.done === e.total || e.done % 200 === 0) progress(`dry-run ${e.done}/${e.total}`);
       break;
     case 'planned':
-      progress(`${e.changes} change(s) planned; server dry-run: ${e.changes - e.failed} ok${e.warned ? `, ${e.warned} with warnings` : ''}${e.failed ? `, ${e.failed} failed` : ''}${e.deferred ? `, ${e.deferred} validated when applied` : ''}`);
+      progress(
+        `${e.changes} change(s) planned; server dry-run: ${e.changes - e.failed} ok${e.warned ? `, ${e.warned} with warnings` : ''}${e.failed ? `, ${e.failed} failed` : ''}${e.deferred ? `, ${e.deferred} validated when applied` : ''}`,
+      );
       break;
     case 'note':
       progress(e.text);
@@ -53,7 +55,9 @@ export function logEvent(ctx: () => string, e: PipelineEvent): void {
       if (a.type === 'rollout') {
         const failed = a.states.filter((s) => s.state === 'failed');
         const ready = a.states.filter((s) => s.state === 'ready').length;
-        progress(`rollouts: ${ready}/${a.states.length} ready${failed.length ? `, ${failed.length} failed: ${failed.map((f) => `${f.ref.kind.toLowerCase()}/${f.ref.name}: ${f.detail}`).join('; ')}` : ''}`);
+        progress(
+          `rollouts: ${ready}/${a.states.length} ready${failed.length ? `, ${failed.length} failed: ${failed.map((f) => `${f.ref.kind.toLowerCase()}/${f.ref.name}: ${f.detail}`).join('; ')}` : ''}`,
+        );
       }
       if (a.type === 'rollback' && a.event.type === 'restored') progress(`rolled back ${storedLabel(a.event.change)} (${a.event.outcome})`);
       if (a.type === 'rollback' && a.event.type === 'conflict') progress(`not rolled back (changed since): ${storedLabel(a.event.change)}: ${a.event.detail}`);
@@ -80,7 +84,8 @@ function profilePort(opts: ApplyCommandOptions, context: () => string): Port {
     confirm: async (c) => {
       // Only reached on a terminal without --yes: a plain prompt.
       if (!tty) return false;
-      if (c.mode === 'type-the-name') return (await ask(`${c.reasons.join('; ') || 'Risky changes'}. Type the context name (${c.context}) to apply: `)) === c.context;
+      if (c.mode === 'type-the-name')
+        return (await ask(`${c.reasons.join('; ') || 'Risky changes'}. Type the context name (${c.context}) to apply: `)) === c.context;
       return /^y(es)?$/i.test(await ask(`Apply ${c.count} change(s) to ${c.context}? (y/N) `));
     },
     rolloutFailed: async () => (opts.keepFailed ? 'keep' : 'rollback-failed'),
@@ -95,7 +100,9 @@ function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void 
       out(`${ctx}: nothing to change`);
       break;
     case 'preview':
-      out(`${ctx}: preview only: ${r.changes.length} change(s), ${r.changes.filter((c) => r.dry?.get(c.id)?.ok === false).length} failed the dry-run; nothing was written`);
+      out(
+        `${ctx}: preview only: ${r.changes.length} change(s), ${r.changes.filter((c) => r.dry?.get(c.id)?.ok === false).length} failed the dry-run; nothing was written`,
+      );
       break;
     case 'declined':
       out(`${ctx}: not applied: nothing was written`);
@@ -104,7 +111,8 @@ function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void 
       const a = r.apply!;
       if (a.rolloutFailures) {
         const what = a.rolloutFailures.states.map((s) => `${s.ref.kind.toLowerCase()}/${s.ref.name} in ${s.ref.namespace}: ${s.detail}`).join('; ');
-        const done = a.rolloutFailures.decision === 'keep' ? 'kept as they are (--keep-failed)' : a.rollback ? 'rolled back' : `not rolled back (${a.rollbackError})`;
+        const done =
+          a.rolloutFailures.decision === 'keep' ? 'kept as they are (--keep-failed)' : a.rollback ? 'rolled back' : `not rolled back (${a.rollbackError})`;
         out(`${ctx}: rollout failed: ${what}; ${done}. ${a.skipped} change(s) after it were not applied.`);
       } else {
         const why = a.journalError ? `the journal could not be written (${a.journalError})` : a.failed!.error;
@@ -118,8 +126,11 @@ function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void 
     }
     case 'applied': {
       const v = r.verify;
-      out(`${ctx}: applied ${r.apply!.applied} change(s) in ${(ms / 1000).toFixed(1)} s${v ? `; ${v.fixed} finding(s) fixed, ${v.remaining} remain on the touched objects` : ''}`);
-      for (const a of r.summary) out(`  ${a.id}: ${a.changes} change(s)${a.fixed !== undefined ? `, ${a.fixed} fixed` : ''}${a.left.length ? `, ${a.left.length} left` : ''}`);
+      out(
+        `${ctx}: applied ${r.apply!.applied} change(s) in ${(ms / 1000).toFixed(1)} s${v ? `; ${v.fixed} finding(s) fixed, ${v.remaining} remain on the touched objects` : ''}`,
+      );
+      for (const a of r.summary)
+        out(`  ${a.id}: ${a.changes} change(s)${a.fixed !== undefined ? `, ${a.fixed} fixed` : ''}${a.left.length ? `, ${a.left.length} left` : ''}`);
       out(`snapshot ${r.apply!.snapshot.id}; undo with: ${r.undo}`);
       break;
     }
@@ -151,11 +162,15 @@ export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
       rolloutTimeoutMs: opts.rolloutTimeout ? opts.rolloutTimeout * 1000 : undefined,
       apiserverManifest: opts.apiserverManifest,
     };
-    const r = await runPipeline(pipelineOpts, profilePort({ ...opts, areas }, () => name), async (o) => {
-      const s = await Session.open(o);
-      name = s.contextName;
-      return s;
-    });
+    const r = await runPipeline(
+      pipelineOpts,
+      profilePort({ ...opts, areas }, () => name),
+      async (o) => {
+        const s = await Session.open(o);
+        name = s.contextName;
+        return s;
+      },
+    );
     report(r, opts, Date.now() - t0);
     code = Math.max(code, r.code);
     if (r.code !== EXIT.ok) break; // a fleet stops at the first cluster that did not go well

@@ -27,8 +27,10 @@ export async function audit(opts: AuditOptions): Promise<number> {
     for (const s of states) if (s.inspection.notApplicable) progress(`${s.area.id}: ${s.inspection.notApplicable}`);
     const findings = session.findings;
     const rules = session.areas.flatMap((a) => a.rules.map((rule) => ({ ...rule, area: a.id })));
-    await writeReport(format, { context: session.contextName, server: session.cluster.server, version: session.version.gitVersion, findings, rules }, (chunk) =>
-      new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', () => resolve()))),
+    await writeReport(
+      format,
+      { context: session.contextName, server: session.cluster.server, version: session.version.gitVersion, findings, rules },
+      (chunk) => new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', () => resolve()))),
     );
     if (failOn && findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.findings;
     return EXIT.ok;

@@ -47,8 +47,7 @@ export async function demo(opts: { down?: boolean; preview?: boolean }, ui: Wiza
       'the demo builds a local Kubernetes API server from Go sources, which only a source checkout has: clone the kube-harden repository and run `npm install && npm run demo` there',
     );
   }
-  const run = (args: string[]) =>
-    execa('node', ['--import', 'tsx', cli, ...args], { cwd: repoRoot(), stderr: 'inherit', preferLocal: true });
+  const run = (args: string[]) => execa('node', ['--import', 'tsx', cli, ...args], { cwd: repoRoot(), stderr: 'inherit', preferLocal: true });
   if (opts.down) {
     await run(['down', '--dir', dir]);
     process.stdout.write('demo cluster stopped\n');

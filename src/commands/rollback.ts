@@ -43,10 +43,13 @@ export async function rollback(id: string | undefined, opts: RollbackCommandOpti
       },
     });
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    process.stdout.write(`rolled back ${snapshotId}: ${r.restored} restored, ${r.unchanged} already as before${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}${r.conflicts.length ? `, ${r.conflicts.length} left as they are` : ''} (${secs} s)\n`);
+    process.stdout.write(
+      `rolled back ${snapshotId}: ${r.restored} restored, ${r.unchanged} already as before${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}${r.conflicts.length ? `, ${r.conflicts.length} left as they are` : ''} (${secs} s)\n`,
+    );
     for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
     for (const s of r.skipped) process.stdout.write(`skipped ${s.change}: ${s.detail}\n`);
-    if (r.failed.length) throw new ApplyError(`rollback of ${snapshotId}: ${r.failed.length} change(s) could not be restored: ${r.failed[0].change}: ${r.failed[0].error}`);
+    if (r.failed.length)
+      throw new ApplyError(`rollback of ${snapshotId}: ${r.failed.length} change(s) could not be restored: ${r.failed[0].change}: ${r.failed[0].error}`);
     if (r.conflicts.length) {
       const names = r.conflicts.map((c) => `${c.change}: ${c.detail}`);
       throw new SafetyError(

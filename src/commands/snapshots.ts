@@ -31,7 +31,9 @@ export async function snapshots(action: string | undefined, id: string | undefin
     );
     for (const c of s.changes) {
       const action = c.kind === 'object' ? c.action : c.kind === 'file' ? 'edit' : c.action;
-      process.stdout.write(`  ${(status.get(c.id) ?? 'not started').padEnd(12)} ${action.padEnd(7)} ${storedLabel(c)}: ${c.reasons.map((r) => r.text).join('; ')}\n`);
+      process.stdout.write(
+        `  ${(status.get(c.id) ?? 'not started').padEnd(12)} ${action.padEnd(7)} ${storedLabel(c)}: ${c.reasons.map((r) => r.text).join('; ')}\n`,
+      );
     }
     return EXIT.ok;
   }

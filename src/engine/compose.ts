@@ -95,7 +95,12 @@ function composeObject(id: string, edits: Array<CreateEdit | MutateEdit | Delete
   const label = id.slice('object:'.length);
   const common = joined(edits);
   if (deletes.length && deletes.length !== edits.length) {
-    throw new ComposeError(`${label}: ${deletes.map((e) => e.area).join(', ')} delete it while ${edits.filter((e) => e.op !== 'delete').map((e) => e.area).join(', ')} change it`);
+    throw new ComposeError(
+      `${label}: ${deletes.map((e) => e.area).join(', ')} delete it while ${edits
+        .filter((e) => e.op !== 'delete')
+        .map((e) => e.area)
+        .join(', ')} change it`,
+    );
   }
   if (deletes.length) {
     const before = deletes[0].base;
@@ -129,7 +134,12 @@ function composeFile(id: string, edits: FileEdit[]): FileChange | undefined {
   if (text === null || text === base) return undefined;
   const gates = edits.map((e) => e.gate).filter((g): g is GateSpec => !!g);
   const gate: GateSpec | undefined = gates.length
-    ? { type: 'apiserver', flags: Object.assign({}, ...gates.map((g) => g.flags)), mirrorPod: gates.find((g) => g.mirrorPod)?.mirrorPod, timeoutMs: Math.max(...gates.map((g) => g.timeoutMs)) }
+    ? {
+        type: 'apiserver',
+        flags: Object.assign({}, ...gates.map((g) => g.flags)),
+        mirrorPod: gates.find((g) => g.mirrorPod)?.mirrorPod,
+        timeoutMs: Math.max(...gates.map((g) => g.timeoutMs)),
+      }
     : undefined;
   return { id, kind: 'file', path: edits[0].path, before: base, after: text, gate, ...joined(edits) };
 }

@@ -14,7 +14,9 @@ export const toYaml = (obj: KubeObject | undefined): string => (obj ? stringify(
 
 /** A unified diff of two texts (null: the file does not exist), as typed lines ready to colour. */
 export function diffTexts(label: string, before: string | null, after: string | null, context = 3): DiffLine[] {
-  const patch = structuredPatch(before === null ? '/dev/null' : `a/${label}`, after === null ? '/dev/null' : `b/${label}`, before ?? '', after ?? '', '', '', { context });
+  const patch = structuredPatch(before === null ? '/dev/null' : `a/${label}`, after === null ? '/dev/null' : `b/${label}`, before ?? '', after ?? '', '', '', {
+    context,
+  });
   const lines: DiffLine[] = [
     { type: 'header', text: `--- ${patch.oldFileName}` },
     { type: 'header', text: `+++ ${patch.newFileName}` },

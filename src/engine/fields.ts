@@ -148,8 +148,7 @@ export function setPath<T>(obj: T, path: PathSeg[], value: unknown, reference?: 
   return rec(obj, 0, reference) as T;
 }
 
-export const pathText = (path: PathSeg[]): string =>
-  path.map((s, i) => (typeof s === 'string' ? `${i ? '.' : ''}${s}` : `[name=${s.name}]`)).join('');
+export const pathText = (path: PathSeg[]): string => path.map((s, i) => (typeof s === 'string' ? `${i ? '.' : ''}${s}` : `[name=${s.name}]`)).join('');
 
 export type FieldState = 'ours' | 'before' | 'conflict';
 

@@ -74,17 +74,20 @@ async function check(cluster: Cluster, gate: GateSpec): Promise<string | undefin
 }
 
 /** Poll until the gate holds or its time-out passes. */
-export async function waitForGate(cluster: Cluster, gate: GateSpec, note?: (text: string) => void, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<GateResult> {
+export async function waitForGate(
+  cluster: Cluster,
+  gate: GateSpec,
+  note?: (text: string) => void,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<GateResult> {
   const t0 = Date.now();
-  let detail = 'not checked';
   let last = '';
   for (;;) {
     const why = await check(cluster, gate);
     if (!why) return { ok: true, detail: 'healthy', ms: Date.now() - t0 };
-    detail = why;
     if (why !== last) note?.(`waiting for the API server: ${why}`);
     last = why;
-    if (Date.now() - t0 > gate.timeoutMs) return { ok: false, detail, ms: Date.now() - t0 };
+    if (Date.now() - t0 > gate.timeoutMs) return { ok: false, detail: why, ms: Date.now() - t0 };
     await sleep(1000);
   }
 }

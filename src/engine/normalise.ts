@@ -12,7 +12,16 @@ export function normalise(obj: KubeObject): KubeObject {
   const o = structuredClone(obj);
   delete (o as Record<string, unknown>).status;
   const m = o.metadata;
-  for (const k of ['managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
+  for (const k of [
+    'managedFields',
+    'resourceVersion',
+    'uid',
+    'generation',
+    'creationTimestamp',
+    'selfLink',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+  ]) {
     delete m[k];
   }
   if (m.annotations) {
@@ -53,7 +62,11 @@ export function canonicalJson(v: unknown): string {
 }
 
 /** A short fingerprint of an object's normalised state: what a snapshot keeps of "what we wrote". */
-export const objectHash = (obj: KubeObject): string => createHash('sha256').update(canonicalJson(normalise(obj))).digest('hex').slice(0, 32);
+export const objectHash = (obj: KubeObject): string =>
+  createHash('sha256')
+    .update(canonicalJson(normalise(obj)))
+    .digest('hex')
+    .slice(0, 32);
 
 /** The object as a snapshot keeps it: without managedFields and status, which a restore never writes. */
 export function slim(obj: KubeObject): KubeObject {

@@ -89,7 +89,11 @@ export async function dryRunPlan(
         if (c.kind === 'object' && releases.length && !(await ctx.cluster.serves(c.ref.apiVersion, c.ref.kind))) {
           const by = releases.find((x) => phaseRank(x.phase) < phaseRank(c.phase));
           r = by
-            ? { ok: true, warnings: [], deferred: `${c.ref.kind} is served once helm release ${by.kind === 'release' ? by.release : ''} is installed: validated by the API server right before it is written` }
+            ? {
+                ok: true,
+                warnings: [],
+                deferred: `${c.ref.kind} is served once helm release ${by.kind === 'release' ? by.release : ''} is installed: validated by the API server right before it is written`,
+              }
             : { ok: false, warnings: [], error: `the cluster does not serve ${c.ref.kind} (${c.ref.apiVersion})` };
         } else {
           r = await handlerOf(c).dryRun(c, ctx);

@@ -58,7 +58,9 @@ export async function assertSameCluster(ctx: EngineContext, snapshot: Snapshot):
         ? `the cluster at ${c.server} is not the same cluster any more (kube-system uid ${uid}, was ${c.uid})`
         : undefined;
   if (why) {
-    throw new SafetyError(`snapshot ${snapshot.id} was taken on context "${c.context}" and ${why}: nothing was restored. Pass the --context (and --kubeconfig) of the cluster it was taken on.`);
+    throw new SafetyError(
+      `snapshot ${snapshot.id} was taken on context "${c.context}" and ${why}: nothing was restored. Pass the --context (and --kubeconfig) of the cluster it was taken on.`,
+    );
   }
 }
 

@@ -51,15 +51,27 @@ export function rolloutStatus(obj: KubeObject, generation?: number): { done: boo
     case 'Deployment': {
       const replicas = Number(spec.replicas ?? 1);
       const failure = conditions.find((c) => (c.type === 'ReplicaFailure' && c.status === 'True') || (c.type === 'Progressing' && c.status === 'False'));
-      if (failure) return { done: false, detail: failure.message ?? failure.reason ?? failure.type, failed: `${failure.reason ?? failure.type}: ${failure.message ?? ''}`.trim() };
-      const done = num('updatedReplicas') >= replicas && num('replicas') === num('updatedReplicas') && num('availableReplicas') >= replicas && num('readyReplicas') >= replicas;
+      if (failure)
+        return {
+          done: false,
+          detail: failure.message ?? failure.reason ?? failure.type,
+          failed: `${failure.reason ?? failure.type}: ${failure.message ?? ''}`.trim(),
+        };
+      const done =
+        num('updatedReplicas') >= replicas &&
+        num('replicas') === num('updatedReplicas') &&
+        num('availableReplicas') >= replicas &&
+        num('readyReplicas') >= replicas;
       return { done, detail: `${num('updatedReplicas')}/${replicas} updated, ${num('readyReplicas')} ready, ${num('availableReplicas')} available` };
     }
     case 'StatefulSet': {
       const replicas = Number(spec.replicas ?? 1);
       const strategy = (spec.updateStrategy as { type?: string } | undefined)?.type;
       if (strategy === 'OnDelete') return { done: true, detail: 'OnDelete: pods change when they are deleted' };
-      const done = num('updatedReplicas') >= replicas && num('readyReplicas') >= replicas && (st.currentRevision === undefined || st.currentRevision === st.updateRevision);
+      const done =
+        num('updatedReplicas') >= replicas &&
+        num('readyReplicas') >= replicas &&
+        (st.currentRevision === undefined || st.currentRevision === st.updateRevision);
       return { done, detail: `${num('updatedReplicas')}/${replicas} updated, ${num('readyReplicas')} ready` };
     }
     case 'DaemonSet': {
@@ -75,7 +87,11 @@ export function rolloutStatus(obj: KubeObject, generation?: number): { done: boo
 
 function selectorOf(obj: KubeObject): string | undefined {
   const sel = (obj.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
-  return sel && Object.keys(sel).length ? Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') : undefined;
+  return sel && Object.keys(sel).length
+    ? Object.entries(sel)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')
+    : undefined;
 }
 
 /** The reason a pod of the new template cannot start, if one is waiting in a stall state. */
@@ -84,7 +100,10 @@ export function stalledPod(pods: KubeObject[], since: number): string | undefine
     const created = Date.parse(p.metadata.creationTimestamp ?? '') || 0;
     if (created < since - 2000) continue;
     const st = (p.status ?? {}) as { containerStatuses?: unknown[]; initContainerStatuses?: unknown[] };
-    const statuses = [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])] as Array<{ name: string; state?: { waiting?: { reason?: string; message?: string } } }>;
+    const statuses = [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])] as Array<{
+      name: string;
+      state?: { waiting?: { reason?: string; message?: string } };
+    }>;
     for (const c of statuses) {
       const w = c.state?.waiting;
       if (w?.reason && STALL_REASONS.has(w.reason)) return `pod ${p.metadata.name}, container ${c.name}: ${w.reason}${w.message ? `: ${w.message}` : ''}`;

@@ -82,7 +82,10 @@ export class SnapshotStore {
 
   /** The per-cluster lock: one apply or rollback per cluster at a time from this machine. */
   lockCluster(cluster: ClusterIdentity, what: string): Promise<Lock> {
-    const key = createHash('sha256').update(`${cluster.server}\0${cluster.uid ?? ''}`).digest('hex').slice(0, 16);
+    const key = createHash('sha256')
+      .update(`${cluster.server}\0${cluster.uid ?? ''}`)
+      .digest('hex')
+      .slice(0, 16);
     return acquireLock(join(this.dir, 'locks', `cluster-${key}.lock`), `${what} on ${cluster.context}`);
   }
 
@@ -133,7 +136,8 @@ export class SnapshotStore {
     try {
       text = await readFile(this.journalFile(id), 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DamagedSnapshot(id, `its journal ${this.journalFile(id)} is missing, so what was applied is unknown`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new DamagedSnapshot(id, `its journal ${this.journalFile(id)} is missing, so what was applied is unknown`);
       throw e;
     }
     const out: JournalEvent[] = [];
@@ -149,7 +153,7 @@ export class SnapshotStore {
   }
 
   async ids(): Promise<string[]> {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await readdir(this.dir);
     } catch {
@@ -171,7 +175,15 @@ export class SnapshotStore {
     const ids = await this.ids();
     return Promise.all(
       ids.map((id) =>
-        this.summary(id).catch((e: Error): SnapshotSummary => ({ id, createdAt: '', context: '?', changes: 0, applied: 0, state: 'damaged', error: e.message })),
+        this.summary(id).catch((e: Error): SnapshotSummary => ({
+          id,
+          createdAt: '',
+          context: '?',
+          changes: 0,
+          applied: 0,
+          state: 'damaged',
+          error: e.message,
+        })),
       ),
     );
   }

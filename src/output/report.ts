@@ -16,9 +16,7 @@ export interface ReportInput {
 const where = (f: Finding) => `${f.ref.kind.toLowerCase()}/${f.ref.name}${f.ref.namespace ? ` (${f.ref.namespace})` : ''}`;
 
 export function renderReport(format: ReportFormat, r: ReportInput): string {
-  const sorted = [...r.findings].sort(
-    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id),
-  );
+  const sorted = [...r.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
   switch (format) {
     case 'json':
       return JSON.stringify({ context: r.context, server: r.server, version: r.version, summary: counts(r.findings), findings: sorted }, null, 2) + '\n';
@@ -39,7 +37,9 @@ export function counts(findings: Finding[]): Record<Severity, number> {
 
 function table(r: ReportInput, findings: Finding[]): string {
   const c = counts(findings);
-  const lines = [`${r.context} (${r.server}, ${r.version}): ${findings.length} finding(s): ${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`];
+  const lines = [
+    `${r.context} (${r.server}, ${r.version}): ${findings.length} finding(s): ${c.critical} critical, ${c.high} high, ${c.medium} medium, ${c.low} low`,
+  ];
   const w = Math.min(60, Math.max(10, ...findings.map((f) => where(f).length)));
   for (const f of findings) lines.push(`${f.severity.toUpperCase().padEnd(8)} ${where(f).padEnd(w)}  ${f.message}${f.fixable ? '' : ' [manual]'}`);
   return lines.join('\n') + '\n';
@@ -62,7 +62,9 @@ function sarif(r: ReportInput, findings: Finding[]) {
               name: x.id,
               shortDescription: { text: x.title },
               fullDescription: { text: x.why },
-              help: { text: `${x.why}\nFix: ${x.fix}${x.references?.length ? `\nReferences: ${x.references.map((ref) => ref.title + (ref.url ? ` (${ref.url})` : '')).join('; ')}` : ''}` },
+              help: {
+                text: `${x.why}\nFix: ${x.fix}${x.references?.length ? `\nReferences: ${x.references.map((ref) => ref.title + (ref.url ? ` (${ref.url})` : '')).join('; ')}` : ''}`,
+              },
               ...(x.references?.find((ref) => ref.url) ? { helpUri: x.references.find((ref) => ref.url)!.url } : {}),
               defaultConfiguration: { level: sarifLevel(x.severity) },
               properties: { severity: x.severity, area: x.area, tags: ['security', 'kubernetes', x.area] },
@@ -76,7 +78,10 @@ function sarif(r: ReportInput, findings: Finding[]) {
           locations: [
             {
               logicalLocations: [
-                { fullyQualifiedName: `${r.context}/${f.ref.namespace ?? ''}/${f.ref.kind}/${f.ref.name}${f.container ? `/${f.container}` : ''}`, kind: 'resource' },
+                {
+                  fullyQualifiedName: `${r.context}/${f.ref.namespace ?? ''}/${f.ref.kind}/${f.ref.name}${f.container ? `/${f.container}` : ''}`,
+                  kind: 'resource',
+                },
               ],
             },
           ],
@@ -111,7 +116,9 @@ function junit(r: ReportInput, findings: Finding[]): string {
     for (const [obj, fs] of objects) {
       failures++;
       cases.push(`    <testcase classname="${xml(id)}" name="${xml(obj)}">`);
-      cases.push(`      <failure message="${xml(fs.map((f) => f.message).join('; '))}" type="${rule.severity}">${xml(`${rule.why}\nFix: ${rule.fix}`)}</failure>`);
+      cases.push(
+        `      <failure message="${xml(fs.map((f) => f.message).join('; '))}" type="${rule.severity}">${xml(`${rule.why}\nFix: ${rule.fix}`)}</failure>`,
+      );
       cases.push('    </testcase>');
     }
   }

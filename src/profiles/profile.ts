@@ -23,7 +23,10 @@ const V1 = z
     name: z.string().regex(NAME, 'letters, digits, dot, dash, underscore').optional(),
     description: z.string().optional(),
     areas: z.array(z.string()).optional(),
-    answers: z.record(z.string().regex(/^[a-z]+\.[A-Za-z0-9.]+$/, 'answer keys look like area.question'), z.union([z.string(), z.boolean(), z.array(z.string())])),
+    answers: z.record(
+      z.string().regex(/^[a-z]+\.[A-Za-z0-9.]+$/, 'answer keys look like area.question'),
+      z.union([z.string(), z.boolean(), z.array(z.string())]),
+    ),
   })
   .strict();
 

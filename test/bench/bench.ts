@@ -61,7 +61,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function firstFrame(kubeconfig: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = pty.spawn(process.execPath, [BIN, '--kubeconfig', kubeconfig, '--preview'], { cols: 120, rows: 40, env: { ...process.env, KUBE_HARDEN_HOME: home } as Record<string, string> });
+    const p = pty.spawn(process.execPath, [BIN, '--kubeconfig', kubeconfig, '--preview'], {
+      cols: 120,
+      rows: 40,
+      env: { ...process.env, KUBE_HARDEN_HOME: home } as Record<string, string>,
+    });
     let out = '';
     const timer = setTimeout(() => {
       p.kill();
@@ -82,9 +86,11 @@ async function firstFrame(kubeconfig: string): Promise<number> {
 async function seed(bed: Testbed): Promise<void> {
   const cluster = await Cluster.connect({ kubeconfig: bed.kubeconfig, concurrency: 16 });
   const t0 = performance.now();
-  await pMap(Array.from({ length: M }, (_, i) => `bench-${String(i).padStart(3, '0')}`), (name) =>
-    cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(() => undefined),
-  { concurrency: 16 });
+  await pMap(
+    Array.from({ length: M }, (_, i) => `bench-${String(i).padStart(3, '0')}`),
+    (name) => cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(() => undefined),
+    { concurrency: 16 },
+  );
   let done = 0;
   await pMap(
     Array.from({ length: N }, (_, i) => i),

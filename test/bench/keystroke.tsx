@@ -9,14 +9,35 @@ import { PreviewScreen } from '../../screens/PreviewScreen.js';
 
 export async function keystrokeRedraw(lines = 20_000, presses = 40): Promise<{ diffLines: number; medianMs: number; p95Ms: number }> {
   const data = (tag: string) => Object.fromEntries(Array.from({ length: lines }, (_, i) => [`key-${String(i).padStart(5, '0')}`, `${tag}-${i}`]));
-  const obj = (tag: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'bench', resourceVersion: '1' }, data: data(tag) });
+  const obj = (tag: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'big', namespace: 'bench', resourceVersion: '1' },
+    data: data(tag),
+  });
   const change: Change = {
-    id: 'bench', kind: 'object', areas: ['workloads'], action: 'patch', ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'bench', name: 'big' },
-    before: obj('old'), after: obj('new'), findingIds: [], reasons: [{ area: 'workloads', text: 'bench' }], risk: 'low', riskNotes: [], phase: 'update',
+    id: 'bench',
+    kind: 'object',
+    areas: ['workloads'],
+    action: 'patch',
+    ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'bench', name: 'big' },
+    before: obj('old'),
+    after: obj('new'),
+    findingIds: [],
+    reasons: [{ area: 'workloads', text: 'bench' }],
+    risk: 'low',
+    riskNotes: [],
+    phase: 'update',
   };
   const diff = diffOf(change);
   const { lastFrame, stdin, unmount } = render(
-    <PreviewScreen items={[{ change, dry: { ok: true, warnings: [] } }]} diffFor={() => diff} viewportHeight={30} onContinue={() => undefined} onQuit={() => undefined} />,
+    <PreviewScreen
+      items={[{ change, dry: { ok: true, warnings: [] } }]}
+      diffFor={() => diff}
+      viewportHeight={30}
+      onContinue={() => undefined}
+      onQuit={() => undefined}
+    />,
   );
   const until = async (cond: () => boolean) => {
     const deadline = Date.now() + 5000;

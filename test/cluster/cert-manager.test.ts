@@ -56,9 +56,7 @@ async function listItems(kubeconfig: string, apiPath: string): Promise<Obj[]> {
 
 async function cmCrds(kubeconfig: string): Promise<Obj[]> {
   const crds = await listItems(kubeconfig, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
-  return crds
-    .filter((c) => /(^|\.)cert-manager\.io$/.test(c.spec.group))
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  return crds.filter((c) => /(^|\.)cert-manager\.io$/.test(c.spec.group)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
 test('helm installs the released cert-manager chart on the bed, and uninstall keeps its CRDs', async (t) => {
@@ -66,13 +64,20 @@ test('helm installs the released cert-manager chart on the bed, and uninstall ke
   const bed = await privateBed(t);
   const helmHome = await mkdtemp(path.join(os.tmpdir(), 'kube-harden-helm-'));
   t.after(() => rm(helmHome, { recursive: true, force: true }));
-  const run = (...args: string[]) =>
-    execa(helm, [...args, '--kubeconfig', bed.kubeconfig], { env: helmEnv(helmHome), reject: false, all: true });
+  const run = (...args: string[]) => execa(helm, [...args, '--kubeconfig', bed.kubeconfig], { env: helmEnv(helmHome), reject: false, all: true });
   const K = bed.kubeconfig;
 
   const install = await run(
-    'install', 'cert-manager', chart, '-n', 'cert-manager', '--create-namespace',
-    '--set', 'crds.enabled=true', '--set', 'startupapicheck.enabled=false',
+    'install',
+    'cert-manager',
+    chart,
+    '-n',
+    'cert-manager',
+    '--create-namespace',
+    '--set',
+    'crds.enabled=true',
+    '--set',
+    'startupapicheck.enabled=false',
   );
   assert.equal(install.exitCode, 0, `helm install failed:\n${install.all}`);
 
@@ -83,7 +88,10 @@ test('helm installs the released cert-manager chart on the bed, and uninstall ke
   );
 
   const crds = await cmCrds(K);
-  assert.deepEqual(crds.map((c) => c.metadata.name), CERT_MANAGER_CRDS);
+  assert.deepEqual(
+    crds.map((c) => c.metadata.name),
+    CERT_MANAGER_CRDS,
+  );
   for (const c of crds) {
     assert.equal(c.metadata.annotations?.['helm.sh/resource-policy'], 'keep', c.metadata.name);
     assert.equal(c.metadata.labels?.['app.kubernetes.io/instance'], 'cert-manager', c.metadata.name);
@@ -125,18 +133,16 @@ test('helm installs the released cert-manager chart on the bed, and uninstall ke
   }
 
   // The cluster is not as before the install: the six CRDs stay, and work (no webhook in the way now).
-  assert.deepEqual((await cmCrds(K)).map((c) => c.metadata.name), CERT_MANAGER_CRDS);
+  assert.deepEqual(
+    (await cmCrds(K)).map((c) => c.metadata.name),
+    CERT_MANAGER_CRDS,
+  );
   const created = await createObject(K, issuer);
   assert.equal(created.metadata?.name, 'selfsigned');
 });
 
 /** Poll a cert-manager object until its Ready condition is True; fail with its status and the log tail. */
-async function waitReady(
-  kubeconfig: string,
-  apiPath: string,
-  controllers: CertManagerControllers,
-  timeoutMs = 90_000,
-): Promise<Obj> {
+async function waitReady(kubeconfig: string, apiPath: string, controllers: CertManagerControllers, timeoutMs = 90_000): Promise<Obj> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await getJson(kubeconfig, apiPath);
@@ -146,8 +152,7 @@ async function waitReady(
       const log = controllers.logFile;
       const logText = existsSync(log) ? tail(readFileSync(log, 'utf8').trimEnd(), 40) : '';
       assert.fail(
-        `${apiPath} not Ready after ${timeoutMs / 1000} s: HTTP ${status} ${JSON.stringify(body.status ?? body)}\n` +
-          `--- ${log} (tail)\n${logText}`,
+        `${apiPath} not Ready after ${timeoutMs / 1000} s: HTTP ${status} ${JSON.stringify(body.status ?? body)}\n` + `--- ${log} (tail)\n${logText}`,
       );
     }
     await sleep(250);
@@ -248,7 +253,10 @@ test('real cert-manager controllers issue a CA, a CA ClusterIssuer, a leaf, and 
   });
   const shimmed = await waitReady(K, `${CM}/namespaces/app/certificates/web-tls`, controllers);
   const owners = shimmed.metadata.ownerReferences as { kind: string; name: string; controller?: boolean }[];
-  assert.deepEqual(owners.map((o) => [o.kind, o.name, o.controller]), [['Ingress', 'web', true]]);
+  assert.deepEqual(
+    owners.map((o) => [o.kind, o.name, o.controller]),
+    [['Ingress', 'web', true]],
+  );
   assert.deepEqual(shimmed.spec.dnsNames, ['web.example.test']);
   assert.deepEqual(shimmed.spec.issuerRef, issuerRef('test-ca'));
   assertSignedBy(await secretCert(K, 'app', 'web-tls'), ca, 'web.example.test');

@@ -74,12 +74,7 @@ export function helmEnv(dir: string): Record<string, string> {
  * and the chart's own tests and lint files stay out. Resolves to the path of the cached .tgz.
  */
 export async function certManagerChart(): Promise<string> {
-  const tgz = path.join(
-    cacheRoot(),
-    'tools',
-    `cert-manager-chart-${CERT_MANAGER_VERSION}-${CHART_RECIPE}`,
-    `cert-manager-${CERT_MANAGER_VERSION}.tgz`,
-  );
+  const tgz = path.join(cacheRoot(), 'tools', `cert-manager-chart-${CERT_MANAGER_VERSION}-${CHART_RECIPE}`, `cert-manager-${CERT_MANAGER_VERSION}.tgz`);
   if (existsSync(tgz)) return tgz;
   const helm = await ensureTool('helm');
   const src = path.join(await certManagerModuleDir(), 'deploy', 'charts', 'cert-manager');
@@ -101,11 +96,11 @@ export async function certManagerChart(): Promise<string> {
       doc.set('appVersion', CERT_MANAGER_VERSION);
       await writeFile(path.join(chart, 'Chart.yaml'), doc.toString());
       const out = path.join(work, 'out');
-      const r = await execa(
-        helm,
-        ['package', chart, '--version', CERT_MANAGER_VERSION, '--app-version', CERT_MANAGER_VERSION, '--destination', out],
-        { env: helmEnv(path.join(work, 'helm')), reject: false, all: true },
-      );
+      const r = await execa(helm, ['package', chart, '--version', CERT_MANAGER_VERSION, '--app-version', CERT_MANAGER_VERSION, '--destination', out], {
+        env: helmEnv(path.join(work, 'helm')),
+        reject: false,
+        all: true,
+      });
       if (r.exitCode !== 0) throw new Error(`helm package of the cert-manager chart failed:\n${tail(String(r.all ?? ''), 20)}`);
       await rename(path.join(out, `cert-manager-${CERT_MANAGER_VERSION}.tgz`), tmp);
       log(`packaged the cert-manager chart ${CERT_MANAGER_VERSION}: ${tgz}`);
@@ -120,9 +115,7 @@ function controllersLdflags(): string {
 }
 
 async function controllersSourceHash(): Promise<string> {
-  const files = (await readdir(controllersSource))
-    .filter((f) => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum')
-    .sort();
+  const files = (await readdir(controllersSource)).filter((f) => f.endsWith('.go') || f === 'go.mod' || f === 'go.sum').sort();
   const h = createHash('sha256');
   h.update(controllersLdflags());
   for (const f of files) {
@@ -139,9 +132,7 @@ async function controllersSourceHash(): Promise<string> {
 export async function ensureCertManagerControllers(): Promise<string> {
   const bin = path.join(cacheRoot(), `certmanager-${await controllersSourceHash()}`, 'cert-manager-controllers');
   return buildOnce(bin, async (tmp) => {
-    log(
-      `building cert-manager ${CERT_MANAGER_VERSION} controllers (first time only, 5-13 min on 2 cores; cached in ${path.dirname(bin)})…`,
-    );
+    log(`building cert-manager ${CERT_MANAGER_VERSION} controllers (first time only, 5-13 min on 2 cores; cached in ${path.dirname(bin)})…`);
     const started = Date.now();
     const r = await execa(goBinary(), ['build', '-p', '2', '-trimpath', '-ldflags', controllersLdflags(), '-o', tmp, '.'], {
       cwd: controllersSource,
@@ -202,10 +193,7 @@ function installExitHook(): void {
  * The CRDs must already be on the server (loadCertManagerCrds). The process is killed by stop(), when
  * this process exits, and (it watches our pid) within a second of this process dying any other way.
  */
-export async function startCertManagerControllers(
-  kubeconfig: string,
-  opts: CertManagerControllersOptions = {},
-): Promise<CertManagerControllers> {
+export async function startCertManagerControllers(kubeconfig: string, opts: CertManagerControllersOptions = {}): Promise<CertManagerControllers> {
   const bin = await ensureCertManagerControllers();
   const logFile = opts.logFile ?? path.join(await mkdtemp(path.join(os.tmpdir(), 'cert-manager-controllers-')), 'controllers.log');
   await mkdir(path.dirname(logFile), { recursive: true });

@@ -98,11 +98,7 @@ async function resourceFor(kubeconfig: string, apiVersion: string, kind: string)
  * `x-kubernetes-preserve-unknown-fields` or fields newer than its models). Namespaced objects go to
  * `namespace` if given, else to their own or `default`. Returns the object the server stored.
  */
-export async function createObject<T extends k8s.KubernetesObject>(
-  kubeconfig: string,
-  obj: T,
-  namespace?: string,
-): Promise<T> {
+export async function createObject<T extends k8s.KubernetesObject>(kubeconfig: string, obj: T, namespace?: string): Promise<T> {
   const apiVersion = obj.apiVersion ?? 'v1';
   if (!obj.kind) throw new Error('object has no kind');
   const r = await resourceFor(kubeconfig, apiVersion, obj.kind);
@@ -146,7 +142,7 @@ export async function loadCrds(kubeconfig: string, dir: string, timeoutMs = 60_0
       try {
         await createObject(kubeconfig, obj);
       } catch (e) {
-        if (!isConflict(e)) throw new Error(`${path.join(root, f)}: ${errorText(e)}`);
+        if (!isConflict(e)) throw new Error(`${path.join(root, f)}: ${errorText(e)}`, { cause: e });
       }
       names.push(obj.metadata!.name!);
     }
@@ -169,7 +165,7 @@ export async function ensureNamespace(kubeconfig: string, namespace: string): Pr
   try {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   } catch (e) {
-    if (!isConflict(e)) throw new Error(`creating namespace ${namespace}: ${errorText(e)}`);
+    if (!isConflict(e)) throw new Error(`creating namespace ${namespace}: ${errorText(e)}`, { cause: e });
   }
 }
 
@@ -178,11 +174,7 @@ export async function ensureNamespace(kubeconfig: string, namespace: string): Pr
  * e.g. BOOKINFO) in `namespace`, creating the namespace first. Namespaced
  * objects are put in `namespace` whatever their manifest says. Returns the created objects.
  */
-export async function applyManifests(
-  kubeconfig: string,
-  file: string,
-  namespace: string,
-): Promise<k8s.KubernetesObject[]> {
+export async function applyManifests(kubeconfig: string, file: string, namespace: string): Promise<k8s.KubernetesObject[]> {
   const full = resolveFixture(file);
   await ensureNamespace(kubeconfig, namespace);
   const created: k8s.KubernetesObject[] = [];
@@ -190,7 +182,7 @@ export async function applyManifests(
     try {
       created.push(await createObject(kubeconfig, obj, namespace));
     } catch (e) {
-      throw new Error(`${full}: ${errorText(e)}`);
+      throw new Error(`${full}: ${errorText(e)}`, { cause: e });
     }
   }
   return created;
@@ -200,12 +192,7 @@ export async function applyManifests(
  * Wait until `namespace` has at least `n` Pods (created: they may still be Pending; the bed's simulated
  * nodes make them Running and Ready within seconds, see waitForRollout).
  */
-export async function waitForPods(
-  kubeconfig: string,
-  namespace: string,
-  n: number,
-  timeoutMs = 60_000,
-): Promise<k8s.V1Pod[]> {
+export async function waitForPods(kubeconfig: string, namespace: string, n: number, timeoutMs = 60_000): Promise<k8s.V1Pod[]> {
   const core = loadKubeConfig(kubeconfig).makeApiClient(k8s.CoreV1Api);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -230,13 +217,7 @@ export interface RawResponse {
  * A raw HTTPS request to the API server with the kubeconfig's credentials, for what the typed
  * clients hide (headers such as `Warning`, exact status codes). `path` starts with '/'.
  */
-export async function kubeRequest(
-  kubeconfig: string,
-  method: string,
-  apiPath: string,
-  body?: unknown,
-  contentType = 'application/json',
-): Promise<RawResponse> {
+export async function kubeRequest(kubeconfig: string, method: string, apiPath: string, body?: unknown, contentType = 'application/json'): Promise<RawResponse> {
   const kc = loadKubeConfig(kubeconfig);
   const url = new URL(apiPath, kc.getCurrentCluster()!.server);
   const opts: https.RequestOptions = { method, headers: { accept: 'application/json' } };
@@ -308,12 +289,7 @@ export function rolloutComplete(d: k8s.V1Deployment): boolean {
 }
 
 /** Wait until the Deployment's rollout is complete (see rolloutComplete); returns the Deployment. */
-export async function waitForRollout(
-  kubeconfig: string,
-  namespace: string,
-  name: string,
-  timeoutMs = 60_000,
-): Promise<k8s.V1Deployment> {
+export async function waitForRollout(kubeconfig: string, namespace: string, name: string, timeoutMs = 60_000): Promise<k8s.V1Deployment> {
   const apps = loadKubeConfig(kubeconfig).makeApiClient(k8s.AppsV1Api);
   let last: k8s.V1Deployment | undefined;
   return pollUntil(

@@ -149,7 +149,10 @@ test('the simulated nodes are Ready, schedulable and labelled like kwok nodes', 
   const nodes = (await core(bed.kubeconfig).listNode()).items.filter((n) => bed.nodes.includes(n.metadata!.name!));
   assert.equal(nodes.length, 3);
   for (const n of nodes) {
-    assert.ok(n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), `${n.metadata?.name} not Ready`);
+    assert.ok(
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      `${n.metadata?.name} not Ready`,
+    );
     assert.deepEqual(n.spec?.taints ?? [], [], `${n.metadata?.name} has taints`);
     assert.equal(n.metadata?.labels?.type, 'kwok');
     assert.equal(n.metadata?.labels?.['kubernetes.io/os'], 'linux');
@@ -215,10 +218,14 @@ const ROOT_IMAGE = `registry.example/legacy-${RUNS_AS_ROOT_MARKER}:1.0`;
 
 async function waitForPod(kubeconfig: string, ns: string, name: string, ok: (p: k8s.V1Pod) => boolean, what: string): Promise<k8s.V1Pod> {
   let last: k8s.V1Pod | undefined;
-  return pollUntil(`pod ${ns}/${name} ${what}`, async () => {
-    last = await core(kubeconfig).readNamespacedPod({ namespace: ns, name });
-    return ok(last) ? last : undefined;
-  }, { describe: () => JSON.stringify(last?.status ?? {}) });
+  return pollUntil(
+    `pod ${ns}/${name} ${what}`,
+    async () => {
+      last = await core(kubeconfig).readNamespacedPod({ namespace: ns, name });
+      return ok(last) ? last : undefined;
+    },
+    { describe: () => JSON.stringify(last?.status ?? {}) },
+  );
 }
 
 const refused = (p: k8s.V1Pod) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError';
@@ -240,10 +247,7 @@ test('runAsNonRoot with an image that runs as root: CreateContainerConfigError, 
 
   const p = await waitForPod(bed.kubeconfig, ns, 'refused', refused, 'refused');
   const waiting = p.status!.containerStatuses![0]!.state!.waiting!;
-  assert.equal(
-    waiting.message,
-    `container has runAsNonRoot and image will run as root (pod: "refused_${ns}(${p.metadata!.uid})", container: app)`,
-  );
+  assert.equal(waiting.message, `container has runAsNonRoot and image will run as root (pod: "refused_${ns}(${p.metadata!.uid})", container: app)`);
   assert.equal(p.status?.phase, 'Pending');
   assert.ok(!isReady(p));
   assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.message, 'containers with unready status: [app]');
@@ -370,7 +374,10 @@ describe('static-pod API server', () => {
     assert.equal(m.spec?.nodeName, sb.controlPlaneNode);
     assert.equal(command(m)[0], 'kube-apiserver');
     assert.ok(command(m).includes('--authorization-mode=Node,RBAC'));
-    assert.ok(command(m).every((f) => original.includes(f)), 'mirror pod command = manifest command');
+    assert.ok(
+      command(m).every((f) => original.includes(f)),
+      'mirror pod command = manifest command',
+    );
     const node = await core(sb.kubeconfig).readNode({ name: sb.controlPlaneNode! });
     assert.ok('node-role.kubernetes.io/control-plane' in (node.metadata?.labels ?? {}));
     await waitForPod(sb.kubeconfig, 'kube-system', mirrorName(), isReady, 'Ready');
@@ -403,7 +410,9 @@ describe('static-pod API server', () => {
       await sleep(1000);
       assert.equal(await adminUp(), false, 'the API server must stay down while its flags are bad');
     }
-    await pollUntil('the supervisor to log its back-off', async () => /back-off \S+ restarting failed container/.test(await readFile(`${sb.dir}/testbed.log`, 'utf8')));
+    await pollUntil('the supervisor to log its back-off', async () =>
+      /back-off \S+ restarting failed container/.test(await readFile(`${sb.dir}/testbed.log`, 'utf8')),
+    );
     assert.match(await readFile(`${sb.dir}/apiserver.log`, 'utf8'), /unknown flag: --no-such-flag/);
 
     await writeManifest(good);

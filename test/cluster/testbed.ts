@@ -61,12 +61,7 @@ function log(msg: string): void {
 function ldflags(): string {
   const parts = ['-s', '-w'];
   for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
-    parts.push(
-      `-X ${pkg}.gitVersion=${KUBERNETES_VERSION}`,
-      `-X ${pkg}.gitMajor=1`,
-      `-X ${pkg}.gitMinor=34`,
-      `-X ${pkg}.gitTreeState=clean`,
-    );
+    parts.push(`-X ${pkg}.gitVersion=${KUBERNETES_VERSION}`, `-X ${pkg}.gitMajor=1`, `-X ${pkg}.gitMinor=34`, `-X ${pkg}.gitTreeState=clean`);
   }
   return parts.join(' ');
 }

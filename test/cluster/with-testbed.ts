@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const bed = await up({ dir });
   process.stderr.write(`testbed: ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${bed.server} (${dir})\n`);
-  let code = 1;
+  let code: number;
   try {
     code = await new Promise<number>((resolve) => {
       const child = spawn(command[0]!, command.slice(1), {

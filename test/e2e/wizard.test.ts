@@ -86,7 +86,10 @@ test('a whole --preview session writes nothing: no mutating request without dryR
   const ours = auditSince(t.bed, offset).filter((e) => e.userAgent?.startsWith('kube-harden/') && e.stage === 'ResponseComplete');
   const writes = ours.filter((e) => MUTATING.has(e.verb));
   assert.ok(writes.filter((e) => /dryRun=All/.test(e.requestURI)).length >= 7, 'the session dry-ran its plan');
-  assert.deepEqual(writes.filter((e) => !/[?&]dryRun=All(&|$)/.test(e.requestURI)).map((e) => `${e.verb} ${e.requestURI}`), []);
+  assert.deepEqual(
+    writes.filter((e) => !/[?&]dryRun=All(&|$)/.test(e.requestURI)).map((e) => `${e.verb} ${e.requestURI}`),
+    [],
+  );
   assert.deepEqual(readdirSync(home), []);
   assert.deepEqual(await namespaceState(t.cluster, ns), stateBefore);
 });

@@ -13,19 +13,20 @@ test('SIGKILL during apply, then rollback: every object equals its state before'
   const ns = uniqueNs('crash');
   await t.cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const N = 400;
-  await pMap(Array.from({ length: N }, (_, i) => i), (i) => t.cluster.create(deploymentManifest(`app-${String(i).padStart(3, '0')}`, ns)), { concurrency: 8 });
+  await pMap(
+    Array.from({ length: N }, (_, i) => i),
+    (i) => t.cluster.create(deploymentManifest(`app-${String(i).padStart(3, '0')}`, ns)),
+    { concurrency: 8 },
+  );
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
 
-  const killed = await runCli(
-    ['apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns],
-    {
-      home,
-      onStderr: (all, kill) => {
-        if (/applied 20\//.test(all)) kill();
-      },
+  const killed = await runCli(['apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    home,
+    onStderr: (all, kill) => {
+      if (/applied 20\//.test(all)) kill();
     },
-  );
+  });
   assert.equal(killed.signal, 'SIGKILL', `the apply finished before it could be killed: ${killed.stdout}`);
   const store = new SnapshotStore(path.join(home, 'snapshots'));
   const [id] = await store.ids();
@@ -44,12 +45,20 @@ test('a reader that goes away (| head) does not stop an apply halfway', async ()
   const ns = uniqueNs('epipe');
   await t.cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const N = 60;
-  await pMap(Array.from({ length: N }, (_, i) => i), (i) => t.cluster.create(deploymentManifest(`app-${i}`, ns)), { concurrency: 8 });
+  await pMap(
+    Array.from({ length: N }, (_, i) => i),
+    (i) => t.cluster.create(deploymentManifest(`app-${i}`, ns)),
+    { concurrency: 8 },
+  );
   const home = tempHome();
-  const child = spawn(process.execPath, [BIN, 'apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
-    env: { ...process.env, KUBE_HARDEN_HOME: home, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns],
+    {
+      env: { ...process.env, KUBE_HARDEN_HOME: home, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // Read the first line, then close both pipes, as `| head -1` would.
   await new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
   child.stdout.destroy();

@@ -29,7 +29,10 @@ test('microservices-demo: the restricted plan only adds the missing seccomp prof
     const lines = diffOf(c);
     const added = lines.filter((l) => l.type === 'add').map((l) => l.text.slice(1).trim());
     const removed = lines.filter((l) => l.type === 'del').map((l) => l.text.slice(1).trim());
-    assert.ok(added.some((l) => l === 'type: RuntimeDefault'), `${c.ref.name}: ${added.join(' | ')}`);
+    assert.ok(
+      added.some((l) => l === 'type: RuntimeDefault'),
+      `${c.ref.name}: ${added.join(' | ')}`,
+    );
     assert.ok(added.length <= 4 && removed.length <= 1, `${c.ref.name}: +${added.length} -${removed.length}`);
   }
   assert.equal(changes.filter((c) => c.ref.kind === 'Namespace').length, 1);

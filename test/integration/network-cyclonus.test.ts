@@ -107,7 +107,12 @@ function genIp(r: Rng, fam: 4 | 6): string {
 
 function genExternal(r: Rng, fam: 4 | 6): string {
   if (fam === 4) {
-    const base = r.pick([[10, r.int(0, 3)], [172, 17], [192, 168], [8, 8]]);
+    const base = r.pick([
+      [10, r.int(0, 3)],
+      [172, 17],
+      [192, 168],
+      [8, 8],
+    ]);
     return v4((BigInt(base[0]) << 24n) | (BigInt(base[1]) << 16n) | (BigInt(r.int(0, 3)) << 8n) | BigInt(r.int(1, 254)));
   }
   return r.chance(0.5) ? v6((0x20010db8n << 96n) | BigInt(r.int(1, 0xffff))) : genIp(r, 6);
@@ -266,24 +271,27 @@ const FOR_CYCLONUS: Rewrite = {
   label: (k, v) => (v === '' ? [{ labels: {}, exprs: [{ key: k, operator: 'In', values: [''] }] }] : [{ labels: { [k]: v }, exprs: [] }]),
   expr: (e) =>
     e.operator === 'NotIn'
-      ? [{ labels: {}, exprs: [{ key: e.key, operator: 'DoesNotExist' }] }, { labels: {}, exprs: [e] }]
+      ? [
+          { labels: {}, exprs: [{ key: e.key, operator: 'DoesNotExist' }] },
+          { labels: {}, exprs: [e] },
+        ]
       : [{ labels: {}, exprs: [e] }],
 };
 /** What cyclonus makes of a raw selector, written in Kubernetes semantics. */
 const CYCLONUS_SEMANTICS: Rewrite = {
   label: (k, v) =>
     v === ''
-      ? [{ labels: {}, exprs: [{ key: k, operator: 'DoesNotExist' }] }, { labels: {}, exprs: [{ key: k, operator: 'In', values: [''] }] }]
+      ? [
+          { labels: {}, exprs: [{ key: k, operator: 'DoesNotExist' }] },
+          { labels: {}, exprs: [{ key: k, operator: 'In', values: [''] }] },
+        ]
       : [{ labels: { [k]: v }, exprs: [] }],
   expr: (e) => (e.operator === 'NotIn' ? [{ labels: {}, exprs: [{ key: e.key, operator: 'Exists' }, e] }] : [{ labels: {}, exprs: [e] }]),
 };
 const IDENTITY: Rewrite = { label: (k, v) => [{ labels: { [k]: v }, exprs: [] }], expr: (e) => [{ labels: {}, exprs: [e] }] };
 
 function expandSelector(sel: LabelSelector, rw: Rewrite): LabelSelector[] {
-  const factors: Conj[][] = [
-    ...Object.entries(sel.matchLabels ?? {}).map(([k, v]) => rw.label(k, v)),
-    ...(sel.matchExpressions ?? []).map((e) => rw.expr(e)),
-  ];
+  const factors: Conj[][] = [...Object.entries(sel.matchLabels ?? {}).map(([k, v]) => rw.label(k, v)), ...(sel.matchExpressions ?? []).map((e) => rw.expr(e))];
   let out: Conj[] = [{ labels: {}, exprs: [] }];
   for (const f of factors) out = out.flatMap((acc) => f.map((c) => ({ labels: { ...acc.labels, ...c.labels }, exprs: [...acc.exprs, ...c.exprs] })));
   return out.map((c) => {
@@ -391,7 +399,10 @@ function parseQueryTraffic(stdout: string): CycVerdict[] {
     .slice(1)
     .map((part) => {
       const lines = part.split('\n');
-      const table = lines.slice(0, lines.findIndex((l) => !/^[+|]/.test(l)));
+      const table = lines.slice(
+        0,
+        lines.findIndex((l) => !/^[+|]/.test(l)),
+      );
       const blocks: string[][] = [];
       for (const l of table) {
         if (l.startsWith('+')) blocks.push([]);
@@ -455,7 +466,17 @@ const describeCase = (c: Case) => `scenario ${c.scenario.id}: ${describePeer(c.s
 const scenarios: Scenario[] = [];
 const cases: Case[] = [];
 const spread = { allowed: 0, denied: 0, ingressIsolated: 0, egressIsolated: 0, external: 0 };
-const stats = { scenarios: 0, policies: 0, rewrittenPolicies: 0, cases: 0, namedTwins: 0, probeCells: 0, probeUnresolved: 0, probeUnserved: 0, rawDivergent: 0 };
+const stats = {
+  scenarios: 0,
+  policies: 0,
+  rewrittenPolicies: 0,
+  cases: 0,
+  namedTwins: 0,
+  probeCells: 0,
+  probeUnresolved: 0,
+  probeUnserved: 0,
+  rawDivergent: 0,
+};
 
 before(async () => {
   cyclonus = await ensureTool('cyclonus');
@@ -500,8 +521,12 @@ test('query-traffic: cyclonus and evaluate agree on every connection (pods and e
       }
       const traffic = path.join(dir, `traffic-${b}.json`);
       await writeFile(traffic, JSON.stringify(batchCases.map(toTraffic)));
-      const good = parseQueryTraffic(await runCyclonus(['--mode', 'query-traffic', '--policy-path', await writePolicies(`k8s-${b}`, forCyclonus), '--traffic-path', traffic]));
-      const bad = parseQueryTraffic(await runCyclonus(['--mode', 'query-traffic', '--policy-path', await writePolicies(`raw-${b}`, raw), '--traffic-path', traffic]));
+      const good = parseQueryTraffic(
+        await runCyclonus(['--mode', 'query-traffic', '--policy-path', await writePolicies(`k8s-${b}`, forCyclonus), '--traffic-path', traffic]),
+      );
+      const bad = parseQueryTraffic(
+        await runCyclonus(['--mode', 'query-traffic', '--policy-path', await writePolicies(`raw-${b}`, raw), '--traffic-path', traffic]),
+      );
       assert.equal(good.length, batchCases.length, 'one verdict per traffic');
       assert.equal(bad.length, batchCases.length, 'one verdict per traffic');
       batchCases.forEach((c, i) => {
@@ -524,15 +549,20 @@ test('query-traffic: cyclonus and evaluate agree on every connection (pods and e
         }
         // raw cyclonus: exactly its selector semantics, nothing else
         const emulated = evaluateCompiled(m.emulated, c.src, c.dst, c.port, c.protocol);
-        if (!compare(emulated, bad[i])) mismatches.push(`(raw) ${describeCase(c)}\n  ours under cyclonus selectors ${JSON.stringify(brief(emulated))}\n  cyclonus ${JSON.stringify(bad[i])}`);
+        if (!compare(emulated, bad[i]))
+          mismatches.push(`(raw) ${describeCase(c)}\n  ours under cyclonus selectors ${JSON.stringify(brief(emulated))}\n  cyclonus ${JSON.stringify(bad[i])}`);
         if (!compare(ours, bad[i])) stats.rawDivergent++;
       });
     },
     { concurrency: 2 },
   );
-  t.diagnostic(`${stats.scenarios} scenarios, ${stats.policies} policies (${stats.rewrittenPolicies} after the rewrite), ${stats.cases} connections, ${stats.namedTwins} also by port name`);
+  t.diagnostic(
+    `${stats.scenarios} scenarios, ${stats.policies} policies (${stats.rewrittenPolicies} after the rewrite), ${stats.cases} connections, ${stats.namedTwins} also by port name`,
+  );
   t.diagnostic(`verdicts: ${JSON.stringify(spread)}`);
-  t.diagnostic(`raw cyclonus differs from Kubernetes semantics on ${stats.rawDivergent} connections, every one explained by its NotIn / matchLabels "" handling`);
+  t.diagnostic(
+    `raw cyclonus differs from Kubernetes semantics on ${stats.rawDivergent} connections, every one explained by its NotIn / matchLabels "" handling`,
+  );
   assert.equal(mismatches.length, 0, `${mismatches.length} mismatches, first ones:\n${mismatches.slice(0, 8).join('\n')}`);
   assert.ok(stats.cases > SCENARIOS * 40, `only ${stats.cases} connections compared`);
   assert.ok(Math.min(spread.allowed, spread.denied, spread.ingressIsolated, spread.egressIsolated, spread.external) > stats.cases / 10, 'a lopsided sample');
@@ -554,8 +584,16 @@ function parseProbe(stdout: string, keys: string[], probes: number): Array<Recor
   const out: Array<Record<'ingress' | 'egress' | 'combined', string[][]>> = [];
   const matrix = (tbl: string[]): string[][] => {
     const rows = tbl.filter((l) => l.startsWith('|')).map(cellsOf);
-    assert.deepEqual(rows[0].slice(2, -1).map((h) => h.toLowerCase()), keys, 'columns');
-    assert.deepEqual(rows.slice(1).map((r) => r[1]), keys, 'rows');
+    assert.deepEqual(
+      rows[0].slice(2, -1).map((h) => h.toLowerCase()),
+      keys,
+      'columns',
+    );
+    assert.deepEqual(
+      rows.slice(1).map((r) => r[1]),
+      keys,
+      'rows',
+    );
     return rows.slice(1).map((r) => r.slice(2, -1).map((c) => c.slice(-1)));
   };
   for (let i = 0; i < probes; i++) out.push({ ingress: matrix(tables[3 * i]), egress: matrix(tables[3 * i + 1]), combined: matrix(tables[3 * i + 2]) });
@@ -631,7 +669,9 @@ test('probe: cyclonus and evaluate agree on every pod pair, ports by number and 
     },
     { concurrency: 2 },
   );
-  t.diagnostic(`${stats.probeCells} probe cells compared (ingress, egress, combined), ${stats.probeUnresolved} unresolvable named ports agreed, ${stats.probeUnserved} unserved ports skipped`);
+  t.diagnostic(
+    `${stats.probeCells} probe cells compared (ingress, egress, combined), ${stats.probeUnresolved} unresolvable named ports agreed, ${stats.probeUnserved} unserved ports skipped`,
+  );
   assert.equal(mismatches.length, 0, `${mismatches.length} mismatches, first ones:\n${mismatches.slice(0, 8).join('\n')}`);
   assert.ok(stats.probeCells > SCENARIOS * 20, `only ${stats.probeCells} probe cells compared`);
 });
@@ -659,7 +699,16 @@ test('cyclonus itself: its two selector divergences from Kubernetes, on the smal
     const traffic = path.join(dir, `divergence-${policy.metadata.name}.json`);
     await writeFile(traffic, JSON.stringify([toTraffic(c)]));
     const run = async (policies: NetworkPolicy[], tag: string) =>
-      parseQueryTraffic(await runCyclonus(['--mode', 'query-traffic', '--policy-path', await writePolicies(`divergence-${tag}-${policy.metadata.name}`, policies), '--traffic-path', traffic]))[0];
+      parseQueryTraffic(
+        await runCyclonus([
+          '--mode',
+          'query-traffic',
+          '--policy-path',
+          await writePolicies(`divergence-${tag}-${policy.metadata.name}`, policies),
+          '--traffic-path',
+          traffic,
+        ]),
+      )[0];
     const ours = evaluateCompiled(compileModel({ namespaces: ns, policies: [policy] }), client, unlabelled, 80, 'TCP');
     assert.equal(ours.allowed, k8sAllowed, `ours, ${policy.metadata.name}`);
     assert.equal((await run([policy], 'raw')).allowed, !k8sAllowed, `raw cyclonus, ${policy.metadata.name}`);

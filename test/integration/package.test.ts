@@ -33,10 +33,22 @@ test('npm pack makes a complete, lean package', () => {
   tarball = path.join(work, r.stdout.trim().split('\n').at(-1)!);
   assert.ok(existsSync(tarball), tarball);
   const list = run('tar', ['-tzf', tarball]).stdout.split('\n').filter(Boolean);
-  for (const f of ['package/bin/kube-harden.js', 'package/bin/kubectl-harden.js', 'package/dist/cli.js', 'package/dist/ui.js', 'package/profiles/restricted.yaml', 'package/src/demo/bookinfo/bookinfo.yaml', 'package/src/demo/bookinfo/LICENSE', 'package/LICENSE', 'package/README.md']) {
+  for (const f of [
+    'package/bin/kube-harden.js',
+    'package/bin/kubectl-harden.js',
+    'package/dist/cli.js',
+    'package/dist/ui.js',
+    'package/profiles/restricted.yaml',
+    'package/src/demo/bookinfo/bookinfo.yaml',
+    'package/src/demo/bookinfo/LICENSE',
+    'package/LICENSE',
+    'package/README.md',
+  ]) {
     assert.ok(list.includes(f), `${f} is in the package`);
   }
-  const stray = list.filter((f) => /^package\/(test|screens)\//.test(f) || (/^package\/src\//.test(f) && !f.startsWith('package/src/demo/')) || f.endsWith('.ts'));
+  const stray = list.filter(
+    (f) => /^package\/(test|screens)\//.test(f) || (/^package\/src\//.test(f) && !f.startsWith('package/src/demo/')) || f.endsWith('.ts'),
+  );
   assert.deepEqual(stray, [], 'no tests or sources that nothing needs at run time');
   const kb = statSync(tarball).size / 1024;
   process.stderr.write(`package: ${path.basename(tarball)} ${kb.toFixed(0)} kB, ${list.length} files\n`);
@@ -62,10 +74,15 @@ test('the installed package runs --help, audit and a preview against the cluster
   const audit = run(path.join(bin, 'kube-harden'), ['audit', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns, '--output', 'json']);
   assert.equal(audit.code, 0, audit.stderr);
   const report = JSON.parse(audit.stdout) as { findings: Array<{ ref: { namespace?: string } }> };
-  assert.ok(report.findings.some((f) => f.ref.namespace === ns), 'audit found bookinfo');
+  assert.ok(
+    report.findings.some((f) => f.ref.namespace === ns),
+    'audit found bookinfo',
+  );
 
   const home = tempHome();
-  const preview = run(path.join(bin, 'kube-harden'), ['apply', '--profile', 'restricted', '--preview', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home });
+  const preview = run(path.join(bin, 'kube-harden'), ['apply', '--profile', 'restricted', '--preview', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    home,
+  });
   assert.equal(preview.code, 0, preview.stderr);
   assert.match(preview.stdout, /preview only/);
   assert.deepEqual(readdirSync(home), [], 'a preview writes nothing locally');

@@ -163,7 +163,9 @@ test('the evaluator agrees with the API server on every generated pod, level and
       }
       stats.compared++;
       if (server.allowed !== (ours.length === 0)) {
-        mismatches.push(`${where}: server ${server.allowed ? 'allowed' : `refused: ${server.text}`}; ours ${ours.length ? ours.map((x) => x.control).join(', ') : 'allowed'}`);
+        mismatches.push(
+          `${where}: server ${server.allowed ? 'allowed' : `refused: ${server.text}`}; ours ${ours.length ? ours.map((x) => x.control).join(', ') : 'allowed'}`,
+        );
         return;
       }
       if (server.allowed) return;
@@ -198,7 +200,12 @@ test('the evaluator agrees with the API server on every generated pod, level and
       `${stats.namesCompared} with the same failed checks (${stats.defaulted} of them only once hostNetwork's hostPort default is applied), ` +
       `${stats.exactText} with the same refusal text; ${mismatches.length} mismatches; ${invalid.length} refused by validation`,
   );
-  console.log(`server refusals per check: ${[...refusedBy].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(
+    `server refusals per check: ${[...refusedBy]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   if (process.env.KUBE_HARDEN_PSA_DUMP) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(process.env.KUBE_HARDEN_PSA_DUMP, JSON.stringify({ invalid, mismatches }, null, 1));
@@ -207,5 +214,8 @@ test('the evaluator agrees with the API server on every generated pod, level and
   assert.deepEqual(mismatches.slice(0, 30), [], `${mismatches.length} mismatches`);
   assert.equal(stats.compared, jobs.length);
   // Every control was seen failing on the real server (and, by the catalog, passing).
-  assert.deepEqual(POD_SECURITY_CHECKS.map((k) => k.id).filter((id) => !refusedBy.has(id)), []);
+  assert.deepEqual(
+    POD_SECURITY_CHECKS.map((k) => k.id).filter((id) => !refusedBy.has(id)),
+    [],
+  );
 });

@@ -57,10 +57,21 @@ export const VOLUME_SOURCES: Record<string, unknown> = {
 };
 
 const SYSCTLS = [
-  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range',
-  'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time',
-  'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes', 'net.ipv4.tcp_rmem',
-  'net.ipv4.tcp_wmem', 'kernel.msgmax', 'net.core.somaxconn', 'vm.swappiness',
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+  'net.ipv4.tcp_rmem',
+  'net.ipv4.tcp_wmem',
+  'kernel.msgmax',
+  'net.core.somaxconn',
+  'vm.swappiness',
 ];
 const CAPS = ['NET_BIND_SERVICE', 'CHOWN', 'KILL', 'AUDIT_WRITE', 'SETUID', 'NET_RAW', 'SYS_ADMIN', 'SYS_TIME', 'NET_ADMIN', 'ALL'];
 const SELINUX_TYPES = ['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t', 'spc_t', 'unconfined_t'];
@@ -251,7 +262,17 @@ const MUTATIONS: Record<string, Mutation> = {
 
 const WINDOWS_MUTATIONS = ['hostNamespace', 'volume', 'hostPort', 'hostProcess', 'probeHost', 'runAsNonRoot', 'appArmorAnnotation', 'seccompAnnotation'];
 const LINUX_ONLY_POD = ['appArmorProfile', 'seLinuxOptions', 'seccompProfile', 'sysctls', 'runAsUser', 'runAsGroup', 'fsGroup'];
-const LINUX_ONLY_CONTAINER = ['appArmorProfile', 'seLinuxOptions', 'seccompProfile', 'capabilities', 'privileged', 'allowPrivilegeEscalation', 'procMount', 'runAsUser', 'readOnlyRootFilesystem'];
+const LINUX_ONLY_CONTAINER = [
+  'appArmorProfile',
+  'seLinuxOptions',
+  'seccompProfile',
+  'capabilities',
+  'privileged',
+  'allowPrivilegeEscalation',
+  'procMount',
+  'runAsUser',
+  'readOnlyRootFilesystem',
+];
 const NET_SYSCTL = /^net\./;
 const IPC_SYSCTL = /^(kernel\.(shm|msg|sem)|fs\.mqueue\.)/;
 
@@ -272,7 +293,8 @@ function repair(d: GeneratedPod): void {
     for (const c of allContainers(spec)) delete c.securityContext?.windowsOptions;
   }
   // hostProcess: every container must be a HostProcess container, with hostNetwork.
-  const hostProcess = spec.securityContext?.windowsOptions?.hostProcess === true || allContainers(spec).some((c) => c.securityContext?.windowsOptions?.hostProcess === true);
+  const hostProcess =
+    spec.securityContext?.windowsOptions?.hostProcess === true || allContainers(spec).some((c) => c.securityContext?.windowsOptions?.hostProcess === true);
   if (hostProcess) {
     (podSc(spec).windowsOptions ??= {}).hostProcess = true;
     for (const c of allContainers(spec)) delete c.securityContext?.windowsOptions;

@@ -66,14 +66,49 @@ const AGG_LABEL = `${RUN}.example.com/aggregate`;
 const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'impersonate', 'bind', 'escalate', 'use'];
 const API_GROUPS = ['', 'apps', 'batch', 'example.com', 'rbac.authorization.k8s.io'];
 const RESOURCES = [
-  'pods', 'pods/log', 'pods/exec', 'pods/status', 'deployments', 'deployments/scale', 'replicasets/scale', '*/scale', '*/status',
-  'configmaps', 'secrets', 'jobs', 'widgets', 'widgets/status', 'nodes', 'namespaces', 'roles', 'clusterroles', 'serviceaccounts/token',
+  'pods',
+  'pods/log',
+  'pods/exec',
+  'pods/status',
+  'deployments',
+  'deployments/scale',
+  'replicasets/scale',
+  '*/scale',
+  '*/status',
+  'configmaps',
+  'secrets',
+  'jobs',
+  'widgets',
+  'widgets/status',
+  'nodes',
+  'namespaces',
+  'roles',
+  'clusterroles',
+  'serviceaccounts/token',
 ];
 const NAMES = ['alpha', 'beta', 'gamma'];
 const URL_RULES = ['/healthz', '/healthz/*', '/metrics', '/api*', '/apis/example.com*', '/logs/*', '/logs', '/version', '/debug/pprof/*', '/x**'];
 const URLS = [
-  '/healthz', '/healthz/etcd', '/healthz/', '/metrics', '/api', '/api/v1', '/apis', '/apis/example.com/v1', '/apis/example.comx',
-  '/logs', '/logs/', '/logs/kube', '/version', '/debug/pprof/heap', '/debug/pprof', '/openapi/v2', '/livez', '/readyz', '/xyz', '/x',
+  '/healthz',
+  '/healthz/etcd',
+  '/healthz/',
+  '/metrics',
+  '/api',
+  '/api/v1',
+  '/apis',
+  '/apis/example.com/v1',
+  '/apis/example.comx',
+  '/logs',
+  '/logs/',
+  '/logs/kube',
+  '/version',
+  '/debug/pprof/heap',
+  '/debug/pprof',
+  '/openapi/v2',
+  '/livez',
+  '/readyz',
+  '/xyz',
+  '/x',
 ];
 
 interface Generated {
@@ -94,7 +129,10 @@ function generate(): Generated {
     if (r.chance(0.25)) return { ...rule, resourceNames: r.some(NAMES, 2) };
     return rule;
   };
-  const urlRule = (): PolicyRule => ({ nonResourceURLs: r.chance(0.05) ? ['*'] : r.some(URL_RULES, 2), verbs: r.chance(0.1) ? ['*'] : r.some(['get', 'post', 'put', 'delete'], 2) });
+  const urlRule = (): PolicyRule => ({
+    nonResourceURLs: r.chance(0.05) ? ['*'] : r.some(URL_RULES, 2),
+    verbs: r.chance(0.1) ? ['*'] : r.some(['get', 'post', 'put', 'delete'], 2),
+  });
   const rules = (n: number, urls: boolean) => Array.from({ length: n }, () => (urls && r.chance(0.2) ? urlRule() : resourceRule()));
   const meta = (name: string, namespace?: string, labels?: Record<string, string>) => ({
     name,
@@ -106,7 +144,12 @@ function generate(): Generated {
   for (let i = 0; i < 24; i++) {
     const labels: Record<string, string> = {};
     if (i % 3 === 0) labels[AGG_LABEL] = r.pick(['a', 'b', 'c']);
-    clusterRoles.push({ apiVersion: RBAC_API, kind: 'ClusterRole', metadata: meta(`${RUN}-cr${i}`, undefined, labels), rules: rules(1 + Math.floor(r.next() * 8), true) });
+    clusterRoles.push({
+      apiVersion: RBAC_API,
+      kind: 'ClusterRole',
+      metadata: meta(`${RUN}-cr${i}`, undefined, labels),
+      rules: rules(1 + Math.floor(r.next() * 8), true),
+    });
   }
   // Parts aggregated into the bootstrap roles (edit is aggregated into admin): harmless made-up resources.
   clusterRoles.push({
@@ -117,25 +160,41 @@ function generate(): Generated {
   });
   // Our own aggregated roles: matchLabels, matchExpressions, and one that aggregates another.
   clusterRoles.push(
-    { apiVersion: RBAC_API, kind: 'ClusterRole', metadata: meta(`${RUN}-agg-a`, undefined, { [`${AGG_LABEL}-outer`]: 'yes' }), aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [AGG_LABEL]: 'a' } }] }, rules: [] },
+    {
+      apiVersion: RBAC_API,
+      kind: 'ClusterRole',
+      metadata: meta(`${RUN}-agg-a`, undefined, { [`${AGG_LABEL}-outer`]: 'yes' }),
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [AGG_LABEL]: 'a' } }] },
+      rules: [],
+    },
     {
       apiVersion: RBAC_API,
       kind: 'ClusterRole',
       metadata: meta(`${RUN}-agg-bc`),
-      aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [{ key: AGG_LABEL, operator: 'In', values: ['b', 'c'] }] }, { matchLabels: { [AGG_LABEL]: 'a' } }] },
+      aggregationRule: {
+        clusterRoleSelectors: [{ matchExpressions: [{ key: AGG_LABEL, operator: 'In', values: ['b', 'c'] }] }, { matchLabels: { [AGG_LABEL]: 'a' } }],
+      },
       rules: [],
     },
-    { apiVersion: RBAC_API, kind: 'ClusterRole', metadata: meta(`${RUN}-agg-outer`), aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [{ key: `${AGG_LABEL}-outer`, operator: 'Exists' }] }] }, rules: [] },
+    {
+      apiVersion: RBAC_API,
+      kind: 'ClusterRole',
+      metadata: meta(`${RUN}-agg-outer`),
+      aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [{ key: `${AGG_LABEL}-outer`, operator: 'Exists' }] }] },
+      rules: [],
+    },
   );
   const roles: RbacObject[] = [];
   for (const ns of NAMESPACES) {
-    for (let i = 0; i < 12; i++) roles.push({ apiVersion: RBAC_API, kind: 'Role', metadata: meta(`${RUN}-role${i}`, ns), rules: rules(1 + Math.floor(r.next() * 8), false) });
+    for (let i = 0; i < 12; i++)
+      roles.push({ apiVersion: RBAC_API, kind: 'Role', metadata: meta(`${RUN}-role${i}`, ns), rules: rules(1 + Math.floor(r.next() * 8), false) });
   }
 
   const subject = (namespaced: boolean): Subject => {
     const k = r.next();
     if (k < 0.35) return { kind: 'User', apiGroup: RBAC_GROUP, name: r.pick(USERS) };
-    if (k < 0.6) return { kind: 'Group', apiGroup: RBAC_GROUP, name: r.chance(0.85) ? r.pick(GROUPS) : r.pick(NAMESPACES.map((ns) => `system:serviceaccounts:${ns}`)) };
+    if (k < 0.6)
+      return { kind: 'Group', apiGroup: RBAC_GROUP, name: r.chance(0.85) ? r.pick(GROUPS) : r.pick(NAMESPACES.map((ns) => `system:serviceaccounts:${ns}`)) };
     if (k < 0.7) return { kind: 'User', apiGroup: RBAC_GROUP, name: `system:serviceaccount:${r.pick(NAMESPACES)}:${r.pick(SAS)}` };
     if (namespaced && r.chance(0.5)) return { kind: 'ServiceAccount', name: r.pick(SAS) };
     return { kind: 'ServiceAccount', name: r.pick(SAS), namespace: r.pick(NAMESPACES) };
@@ -246,8 +305,12 @@ function targeted(r: ReturnType<typeof prng>, g: Generated): Case | undefined {
     }
     return { user, attrs };
   }
-  const combined = fill(rule.resources, RESOURCES.filter((x) => !x.startsWith('*')));
-  let [resource, subresource] = combined.split('/');
+  const combined = fill(
+    rule.resources,
+    RESOURCES.filter((x) => !x.startsWith('*')),
+  );
+  const [first, subresource] = combined.split('/');
+  let resource = first;
   if (resource === '*') resource = r.pick(['deployments', 'replicationcontrollers', 'widgets', 'pods']);
   const attrs: RequestAttributes = { verb: fill(rule.verbs, VERBS), apiGroup: fill(rule.apiGroups, API_GROUPS), resource };
   if (subresource) attrs.subresource = subresource;
@@ -310,7 +373,11 @@ let cluster: Cluster;
 const generated = generate();
 
 async function sar(c: Case): Promise<boolean> {
-  const res = await cluster.rest.request<{ status?: { allowed?: boolean } }>({ method: 'POST', path: '/apis/authorization.k8s.io/v1/subjectaccessreviews', body: sarBody(c) });
+  const res = await cluster.rest.request<{ status?: { allowed?: boolean } }>({
+    method: 'POST',
+    path: '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+    body: sarBody(c),
+  });
   return res.body.status?.allowed === true;
 }
 
@@ -331,7 +398,10 @@ const indexOf = (all: Record<(typeof KINDS)[number], KubeObject[]>): RbacIndex =
 function unsettled(clusterRoles: KubeObject[]): string[] {
   const settled = aggregateClusterRoles(clusterRoles as RbacObject[]);
   return settled
-    .filter((cr, i) => cr.aggregationRule && JSON.stringify((cr.rules ?? []).map(ruleKey)) !== JSON.stringify(((clusterRoles[i] as RbacObject).rules ?? []).map(ruleKey)))
+    .filter(
+      (cr, i) =>
+        cr.aggregationRule && JSON.stringify((cr.rules ?? []).map(ruleKey)) !== JSON.stringify(((clusterRoles[i] as RbacObject).rules ?? []).map(ruleKey)),
+    )
     .map((cr) => cr.metadata.name);
 }
 
@@ -349,7 +419,8 @@ before(async () => {
   phaseStart = Date.now();
   const bed = await sharedTestbed();
   cluster = await Cluster.connect({ kubeconfig: bed.kubeconfig, concurrency: CONCURRENCY });
-  for (const ns of NAMESPACES) await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kube-harden.test/rbac-run': RUN } } });
+  for (const ns of NAMESPACES)
+    await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kube-harden.test/rbac-run': RUN } } });
   const all = [...generated.clusterRoles, ...generated.roles, ...generated.clusterRoleBindings, ...generated.roleBindings];
   await pMap(all, (o) => cluster.create(o as KubeObject), { concurrency: CONCURRENCY });
 });
@@ -366,10 +437,32 @@ after(async () => {
 // object created before (each kind's watch delivers events in order).
 const SENTINEL_USER = `${RUN}-sentinel`;
 const sentinels: RbacObject[] = [
-  { apiVersion: RBAC_API, kind: 'ClusterRole', metadata: { name: `${RUN}-sentinel` }, rules: [{ apiGroups: ['sentinel.example.com'], resources: ['cluster'], verbs: ['get'] }] },
-  { apiVersion: RBAC_API, kind: 'Role', metadata: { name: `${RUN}-sentinel`, namespace: NAMESPACES[0] }, rules: [{ apiGroups: ['sentinel.example.com'], resources: ['namespaced'], verbs: ['get'] }] },
-  { apiVersion: RBAC_API, kind: 'ClusterRoleBinding', metadata: { name: `${RUN}-sentinel` }, roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: `${RUN}-sentinel` }, subjects: [{ kind: 'User', apiGroup: RBAC_GROUP, name: SENTINEL_USER }] },
-  { apiVersion: RBAC_API, kind: 'RoleBinding', metadata: { name: `${RUN}-sentinel`, namespace: NAMESPACES[0] }, roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: `${RUN}-sentinel` }, subjects: [{ kind: 'User', apiGroup: RBAC_GROUP, name: SENTINEL_USER }] },
+  {
+    apiVersion: RBAC_API,
+    kind: 'ClusterRole',
+    metadata: { name: `${RUN}-sentinel` },
+    rules: [{ apiGroups: ['sentinel.example.com'], resources: ['cluster'], verbs: ['get'] }],
+  },
+  {
+    apiVersion: RBAC_API,
+    kind: 'Role',
+    metadata: { name: `${RUN}-sentinel`, namespace: NAMESPACES[0] },
+    rules: [{ apiGroups: ['sentinel.example.com'], resources: ['namespaced'], verbs: ['get'] }],
+  },
+  {
+    apiVersion: RBAC_API,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `${RUN}-sentinel` },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: `${RUN}-sentinel` },
+    subjects: [{ kind: 'User', apiGroup: RBAC_GROUP, name: SENTINEL_USER }],
+  },
+  {
+    apiVersion: RBAC_API,
+    kind: 'RoleBinding',
+    metadata: { name: `${RUN}-sentinel`, namespace: NAMESPACES[0] },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name: `${RUN}-sentinel` },
+    subjects: [{ kind: 'User', apiGroup: RBAC_GROUP, name: SENTINEL_USER }],
+  },
 ];
 
 test('authorize equals the API server on every SubjectAccessReview', async () => {
@@ -390,7 +483,10 @@ test('authorize equals the API server on every SubjectAccessReview', async () =>
   assert.ok((aggA.rules?.length ?? 0) > 0, 'the controller filled our aggregated role');
   assert.deepEqual(aggOuter.rules, aggA.rules, 'an aggregated role aggregating an aggregated role');
   const admin = await stored('admin');
-  assert.ok(admin.rules?.some((rule) => rule.resources?.includes(`${RUN}-gadgets`)), 'our aggregate-to-edit part reached admin through edit');
+  assert.ok(
+    admin.rules?.some((rule) => rule.resources?.includes(`${RUN}-gadgets`)),
+    'our aggregate-to-edit part reached admin through edit',
+  );
 
   phase('aggregation settled');
   // 2. The authorizer's caches have everything (sentinels created last, one per kind).
@@ -443,7 +539,9 @@ test('authorize equals the API server on every SubjectAccessReview', async () =>
       .sort();
   assert.deepEqual(versions(relisted), versions(listed), 'RBAC objects changed while the reviews ran');
 
-  const rbacRules = Object.values(listed).flat().reduce((n, o) => n + ((o as RbacObject).rules?.length ?? 0), 0);
+  const rbacRules = Object.values(listed)
+    .flat()
+    .reduce((n, o) => n + ((o as RbacObject).rules?.length ?? 0), 0);
   console.log(
     `rbac differential (seed ${SEED}): ${cases.length} cases compared, ${mismatches.length} mismatches, ${inconsistent.length} whoCan/grantsOf inconsistencies; ` +
       `${allowed} allowed (${superuser} as system:masters, ${byPath.crb} via ClusterRoleBindings, ${byPath.rb} via RoleBindings), ${cases.length - allowed} denied; ` +

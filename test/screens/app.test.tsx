@@ -100,7 +100,7 @@ test('app, preview mode: pick a context, choose areas, questions, the area plan,
   t = a.text();
   assert.match(t, /✓ PSA level\? → baseline/);
   assert.match(t, /✓ Which fixes\? → \(none\)/);
-  assert.match(t, /@@ -5,3 \+5,4 @@\n   namespace: shop/);
+  assert.match(t, /@@ -5,3 \+5,4 @@\n {3}namespace: shop/);
   await press(a.stdin, KEY.enter);
   await frameHas(a.lastFrame, 'Review: 1 change across 1 area (preview: nothing will be written)');
   assert.match(a.text(), /planned 1 change; server dry-run: 1 ok/);
@@ -155,7 +155,15 @@ test('app: back from a question keeps the answers; back from the first question 
   await waitFor(() => a.code() !== undefined, a.text);
   assert.equal(a.code(), 0);
   assert.deepEqual(f.saved, [
-    { name: 'team-a', profile: { version: 2, name: 'team-a', areas: ['workloads', 'images'], answers: { 'workloads.psa': 'restricted', 'workloads.fixes': ['a'], 'images.registry': 'auto' } } },
+    {
+      name: 'team-a',
+      profile: {
+        version: 2,
+        name: 'team-a',
+        areas: ['workloads', 'images'],
+        answers: { 'workloads.psa': 'restricted', 'workloads.fixes': ['a'], 'images.registry': 'auto' },
+      },
+    },
   ]);
   assert.match(a.text(), /the answers were saved as profile\s+"team-a", as asked/);
   a.unmount();
@@ -190,7 +198,9 @@ test('app, apply: profile answers are the defaults and marked, confirm y, apply,
   assert.match(t, /Pod security: 1 change, 2 fixed/);
   assert.match(t, /undo with: kube-harden rollback 20261129-101010-abcdef --context kind-dev --kubeconfig\s+'\/tmp\/my\s+kube\/config'/);
   assert.match(t, /answers saved as profile "mine"/);
-  assert.deepEqual(f.saved, [{ name: 'mine', profile: { version: 2, name: 'mine', areas: ['workloads'], answers: { 'workloads.psa': 'restricted', 'workloads.fixes': ['a', 'b'] } } }]);
+  assert.deepEqual(f.saved, [
+    { name: 'mine', profile: { version: 2, name: 'mine', areas: ['workloads'], answers: { 'workloads.psa': 'restricted', 'workloads.fixes': ['a', 'b'] } } },
+  ]);
   assert.ok(f.rec.calls.includes('verify'));
   a.unmount();
 });

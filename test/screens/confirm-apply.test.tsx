@@ -17,7 +17,14 @@ test('confirm (type-the-name): a wrong name is rejected and nothing is confirmed
   let confirmed = 0;
   let cancelled = 0;
   const { lastFrame, stdin, unmount } = render(
-    <ConfirmScreen mode="type-the-name" count={30} context="prod-eu" reasons={['2 high-risk', '30 changes at once']} onConfirm={() => confirmed++} onCancel={() => cancelled++} />,
+    <ConfirmScreen
+      mode="type-the-name"
+      count={30}
+      context="prod-eu"
+      reasons={['2 high-risk', '30 changes at once']}
+      onConfirm={() => confirmed++}
+      onCancel={() => cancelled++}
+    />,
   );
   await frameHas(lastFrame, 'type the context name prod-eu');
   assert.match(strip(lastFrame()), /These changes are risky \(2 high-risk; 30 changes at once\)/);
@@ -41,7 +48,9 @@ test('confirm (type-the-name): a wrong name is rejected and nothing is confirmed
 
 test('confirm (ask): Enter means no, y means yes', async () => {
   const answers: string[] = [];
-  const { lastFrame, stdin, unmount } = render(<ConfirmScreen mode="ask" count={3} context="dev" reasons={[]} onConfirm={() => answers.push('yes')} onCancel={() => answers.push('no')} />);
+  const { lastFrame, stdin, unmount } = render(
+    <ConfirmScreen mode="ask" count={3} context="dev" reasons={[]} onConfirm={() => answers.push('yes')} onCancel={() => answers.push('no')} />,
+  );
   await frameHas(lastFrame, 'Apply 3 changes to dev? (y/N)');
   await tick();
   stdin.write(KEY.enter);
@@ -68,7 +77,11 @@ test('apply progress: snapshot id, counter, finished changes in the log above, r
   assert.match(t, /✓ snapshot 20250101-abc saved/);
   assert.match(t, /✓ patch Deployment\/web in shop/);
   assert.match(t, /→ patch Deployment\/api in shop/);
-  const more = [...entries, { key: '3', tone: 'fail' as const, text: 'patch Deployment/api in shop: changed since the preview' }, { key: '4', tone: 'warn' as const, text: 'rolled back patch Deployment/web in shop (restored)' }];
+  const more = [
+    ...entries,
+    { key: '3', tone: 'fail' as const, text: 'patch Deployment/api in shop: changed since the preview' },
+    { key: '4', tone: 'warn' as const, text: 'rolled back patch Deployment/web in shop (restored)' },
+  ];
   rerender(view(more, { applied: 1, failed: 1, current: [], rollingBack: true, rollback: { restored: 1, failed: 0, total: 1 } }));
   await frameHas(lastFrame, 'rolling back: 1/1 restored');
   t = strip(lastFrame());
@@ -86,7 +99,15 @@ const result = ({ apply, ...o }: Partial<Omit<PipelineResult, 'apply'>> & { appl
   changes: [patchChange('web'), patchChange('api'), patchChange('db'), patchChange('cache')],
   answers: {},
   areas: ['workloads'],
-  summary: [{ id: 'workloads', title: 'Pod security', changes: 4, fixed: 9, left: [{ message: 'deployment/legacy in shop: mounts a hostPath volume', why: 'needs a person' }] }],
+  summary: [
+    {
+      id: 'workloads',
+      title: 'Pod security',
+      changes: 4,
+      fixed: 9,
+      left: [{ message: 'deployment/legacy in shop: mounts a hostPath volume', why: 'needs a person' }],
+    },
+  ],
   undo: 'kube-harden rollback 20250101-101010-abcdef --context prod-eu --kubeconfig /home/me/.kube/prod',
   ...o,
   apply: { snapshot: { id: '20250101-101010-abcdef' } as ApplyResult['snapshot'], applied: 4, skipped: 0, rollouts: [], ...apply },

@@ -33,7 +33,13 @@ export function fakeSession(o: FakeOptions, rec: FakeRecord): Session {
       { id: 'workloads/privileged/x', area: 'workloads', rule: 'privileged', severity: 'critical', ref, message: 'privileged', fixable: true },
       { id: 'workloads/caps/x', area: 'workloads', rule: 'caps', severity: 'medium', ref, message: 'caps', fixable: true },
     ]),
-    ...(o.second ? [mk('images', 'Images', o.second.questions, [{ id: 'images/latest/x', area: 'images', rule: 'latest', severity: 'low', ref, message: 'uses :latest', fixable: true }])] : []),
+    ...(o.second
+      ? [
+          mk('images', 'Images', o.second.questions, [
+            { id: 'images/latest/x', area: 'images', rule: 'latest', severity: 'low', ref, message: 'uses :latest', fixable: true },
+          ]),
+        ]
+      : []),
   ];
   const s = {
     contextName: 'kind-dev',

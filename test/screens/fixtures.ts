@@ -3,7 +3,12 @@ import type { Change, DryRunResult } from '../../src/engine/change.js';
 import type { DiffLine } from '../../src/engine/diff.js';
 
 export function deployment(name: string, ns: string, extra: Record<string, unknown> = {}) {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, resourceVersion: '1', uid: `uid-${name}` }, spec: { replicas: 1, ...extra } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns, resourceVersion: '1', uid: `uid-${name}` },
+    spec: { replicas: 1, ...extra },
+  };
 }
 
 export function patchChange(name: string, ns = 'shop', risk: Change['risk'] = 'medium'): Change {

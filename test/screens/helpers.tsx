@@ -16,7 +16,11 @@ export async function waitFor(cond: () => boolean, describe: () => string = () =
 
 /** Wait for text in the (ANSI-stripped) last frame. */
 export function frameHas(lastFrame: () => string | undefined, text: string, timeoutMs?: number): Promise<void> {
-  return waitFor(() => strip(lastFrame()).includes(text), () => strip(lastFrame()), timeoutMs);
+  return waitFor(
+    () => strip(lastFrame()).includes(text),
+    () => strip(lastFrame()),
+    timeoutMs,
+  );
 }
 
 export const KEY = {

@@ -54,7 +54,15 @@ test('areas overview: counts by severity per area; the areas with something fixa
     <AreasOverview
       areas={[
         { id: 'rbac', title: 'RBAC', summary: 'Who may do what.', counts: countBySeverity([{ severity: 'medium' }]), fixable: 0, total: 1 },
-        { id: 'apiserver', title: 'API server', summary: 'Flags.', counts: countBySeverity([]), fixable: 0, total: 0, notApplicable: 'managed control plane: flags cannot be changed' },
+        {
+          id: 'apiserver',
+          title: 'API server',
+          summary: 'Flags.',
+          counts: countBySeverity([]),
+          fixable: 0,
+          total: 0,
+          notApplicable: 'managed control plane: flags cannot be changed',
+        },
         { id: 'workloads', title: 'Pod security', summary: 'Security contexts of workloads.', counts, fixable: 3, total: 4 },
       ]}
       defaults={['workloads']}

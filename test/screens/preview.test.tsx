@@ -62,7 +62,13 @@ test('preview: a 20,000-line diff renders only the viewport, and j/k, PgDn/PgUp,
   let next = false;
   let quit = false;
   const { lastFrame, stdin, unmount } = render(
-    <PreviewScreen items={[{ change: patchChange('web'), dry: okDry }]} diffFor={diffFor} viewportHeight={20} onContinue={() => (next = true)} onQuit={() => (quit = true)} />,
+    <PreviewScreen
+      items={[{ change: patchChange('web'), dry: okDry }]}
+      diffFor={diffFor}
+      viewportHeight={20}
+      onContinue={() => (next = true)}
+      onQuit={() => (quit = true)}
+    />,
   );
   await frameHas(lastFrame, 'lines 1–20 of 20003');
   const frame = strip(lastFrame());

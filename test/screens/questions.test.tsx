@@ -14,7 +14,16 @@ function renderQ(question: Question, initial: AnswerValue = question.default) {
   let quit = 0;
   let back = 0;
   const r = render(
-    <QuestionScreen question={question} area="Pod security" index={1} total={4} initial={initial} onAnswer={(v) => answers.push(v)} onBack={() => back++} onQuit={() => quit++} />,
+    <QuestionScreen
+      question={question}
+      area="Pod security"
+      index={1}
+      total={4}
+      initial={initial}
+      onAnswer={(v) => answers.push(v)}
+      onBack={() => back++}
+      onQuit={() => quit++}
+    />,
   );
   return { ...r, answers, quits: () => quit, backs: () => back, text: () => strip(r.lastFrame()) };
 }

@@ -46,7 +46,10 @@ const deployment = (pod: PodSpec) => ({
   metadata: { name: 'web', namespace: 'shop' },
   spec: { template: { spec: pod } },
 });
-const failingChecks = (pod: PodSpec) => evaluate(deployment(pod)).map((f) => f.rule).sort();
+const failingChecks = (pod: PodSpec) =>
+  evaluate(deployment(pod))
+    .map((f) => f.rule)
+    .sort();
 
 test('the hardened fixture passes every check', () => {
   assert.deepEqual(failingChecks(hardened()), []);
@@ -63,7 +66,11 @@ for (const check of CHECKS) {
     assert.equal(check.fixId, fix);
     const frozen = structuredClone(pod);
     if (!fix) {
-      assert.ok(evaluate(deployment(pod)).filter((f) => f.rule === check.id).every((f) => !f.fixable));
+      assert.ok(
+        evaluate(deployment(pod))
+          .filter((f) => f.rule === check.id)
+          .every((f) => !f.fixable),
+      );
       return;
     }
     const r = fixPodSpec(pod, { fixes: new Set([fix]) });

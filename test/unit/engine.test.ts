@@ -20,7 +20,11 @@ test('Warning headers: joined entries with commas inside are split on the quoted
 });
 
 test('API errors become typed errors with the Status message and causes', () => {
-  const e = errorFromResponse(422, JSON.stringify({ reason: 'Invalid', message: 'Deployment "x" is invalid', details: { causes: [{ field: 'spec.template', message: 'bad' }] } }), 'update x');
+  const e = errorFromResponse(
+    422,
+    JSON.stringify({ reason: 'Invalid', message: 'Deployment "x" is invalid', details: { causes: [{ field: 'spec.template', message: 'bad' }] } }),
+    'update x',
+  );
   assert.equal(e.kind, 'Invalid');
   assert.equal(e.causes[0].field, 'spec.template');
   assert.equal(errorFromResponse(401, '', 'list pods').kind, 'Unauthorized');
@@ -31,7 +35,15 @@ test('API errors become typed errors with the Status message and causes', () => 
 const dep = (extra: Record<string, unknown> = {}) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  metadata: { name: 'web', namespace: 'shop', resourceVersion: '5', uid: 'u', generation: 2, managedFields: [{}], annotations: { 'deployment.kubernetes.io/revision': '3' } },
+  metadata: {
+    name: 'web',
+    namespace: 'shop',
+    resourceVersion: '5',
+    uid: 'u',
+    generation: 2,
+    managedFields: [{}],
+    annotations: { 'deployment.kubernetes.io/revision': '3' },
+  },
   spec: { replicas: 1, ...extra },
   status: { readyReplicas: 1 },
 });
@@ -62,13 +74,22 @@ const change = (name: string, phase: Phase, risk: Change['risk'] = 'medium'): Ch
 
 test('phases are applied in order, grouped', () => {
   const p = phasesOf([change('a', 'after-rollout'), change('b', 'rollout'), change('c', 'after-rollout')]);
-  assert.deepEqual(p.map((x) => x.map((c) => c.id)), [['b'], ['a', 'c']]);
+  assert.deepEqual(
+    p.map((x) => x.map((c) => c.id)),
+    [['b'], ['a', 'c']],
+  );
 });
 
 test('the diff shows exactly the changed line', () => {
   const lines = diffOf(change('a', 'rollout'));
-  assert.deepEqual(lines.filter((l) => l.type === 'add').map((l) => l.text), ['+  replicas: 2']);
-  assert.deepEqual(lines.filter((l) => l.type === 'del').map((l) => l.text), ['-  replicas: 1']);
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'add').map((l) => l.text),
+    ['+  replicas: 2'],
+  );
+  assert.deepEqual(
+    lines.filter((l) => l.type === 'del').map((l) => l.text),
+    ['-  replicas: 1'],
+  );
   assert.ok(!lines.some((l) => /resourceVersion|managedFields|readyReplicas/.test(l.text)));
 });
 
@@ -81,7 +102,11 @@ test('confirmation policy', () => {
 });
 
 test('PSA auto: a level only where the server reported no violation and no template breaks it', () => {
-  const p = (restricted: string[] | null, baseline: string[] | null, templateChecks: string[] = []) => ({ namespace: 'n', violations: { restricted, baseline }, templateChecks });
+  const p = (restricted: string[] | null, baseline: string[] | null, templateChecks: string[] = []) => ({
+    namespace: 'n',
+    violations: { restricted, baseline },
+    templateChecks,
+  });
   // A Deployment scaled to zero has no pods for the server to judge: its template still counts.
   assert.equal(enforceLevelFor('auto', p([], [], ['seccomp'])), 'baseline');
   assert.equal(enforceLevelFor('auto', p([], [], ['privileged'])), undefined);

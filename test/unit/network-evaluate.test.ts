@@ -295,7 +295,18 @@ describe('ports', () => {
 });
 
 describe('named ports', () => {
-  const a = pod('default', 'a', { app: 'a' }, { ip: '10.1.0.1', ports: [{ name: 'http', containerPort: 8080 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }] });
+  const a = pod(
+    'default',
+    'a',
+    { app: 'a' },
+    {
+      ip: '10.1.0.1',
+      ports: [
+        { name: 'http', containerPort: 8080 },
+        { name: 'dns', containerPort: 53, protocol: 'UDP' },
+      ],
+    },
+  );
   const b = pod('default', 'b', { app: 'b' }, { ip: '10.1.0.2', ports: [{ name: 'http', containerPort: 9090, protocol: 'TCP' }, { containerPort: 7000 }] });
   const client = pod('default', 'client', { app: 'client' }, { ip: '10.1.0.3' });
   const allowHttp = policy('default', 'http', { podSelector: {}, ingress: [{ ports: [{ port: 'http' }] }] });
@@ -327,7 +338,17 @@ describe('named ports', () => {
   });
 
   test('one number, two protocols, two names (DNS over TCP and UDP)', () => {
-    const dns = pod('default', 'dns', { app: 'dns' }, { ports: [{ name: 'dns-tcp', containerPort: 53 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }] });
+    const dns = pod(
+      'default',
+      'dns',
+      { app: 'dns' },
+      {
+        ports: [
+          { name: 'dns-tcp', containerPort: 53 },
+          { name: 'dns', containerPort: 53, protocol: 'UDP' },
+        ],
+      },
+    );
     const m = model(policy('default', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 'dns', protocol: 'UDP' }, { port: 'dns-tcp' }] }] }));
     assert.deepEqual(evaluate(m, client, dns, 53, 'UDP').port, { number: 53, names: ['dns'] });
     assert.deepEqual(evaluate(m, client, dns, 53, 'TCP').port, { number: 53, names: ['dns-tcp'] });
@@ -338,7 +359,17 @@ describe('named ports', () => {
   });
 
   test('two containers naming the same port differently: either name matches', () => {
-    const twin = pod('default', 'twin', {}, { ports: [{ name: 'a', containerPort: 80 }, { name: 'b', containerPort: 80 }] });
+    const twin = pod(
+      'default',
+      'twin',
+      {},
+      {
+        ports: [
+          { name: 'a', containerPort: 80 },
+          { name: 'b', containerPort: 80 },
+        ],
+      },
+    );
     assert.deepEqual(evaluate(model(), client, twin, 80, 'TCP').port, { number: 80, names: ['a', 'b'] });
     assert.equal(ok(model(policy('default', 'p', { podSelector: {}, ingress: [{ ports: [{ port: 'b' }] }] })), client, twin, 'a'), true);
   });
@@ -383,10 +414,7 @@ describe('label selectors', () => {
     assert.equal(matchesSelector({ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, L), true);
     assert.equal(matchesSelector({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, L), true);
     assert.equal(matchesSelector({ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }, L), true);
-    assert.equal(
-      matchesSelector({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] }, L),
-      false,
-    );
+    assert.equal(matchesSelector({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] }, L), false);
   });
   test('a policy podSelector with expressions selects what it says', () => {
     const m = model(
@@ -406,7 +434,7 @@ describe('policyTypes defaulting (API server)', () => {
     assert.deepEqual(effectivePolicyTypes(p({})), ['Ingress']);
     assert.deepEqual(effectivePolicyTypes(p({ egress: [] })), ['Ingress']);
     assert.deepEqual(effectivePolicyTypes(p({ egress: [{}] })), ['Ingress', 'Egress']);
-    assert.deepEqual(effectivePolicyTypes(p({ policyTypes: [] , egress: [{}]})), ['Ingress', 'Egress']);
+    assert.deepEqual(effectivePolicyTypes(p({ policyTypes: [], egress: [{}] })), ['Ingress', 'Egress']);
     assert.deepEqual(effectivePolicyTypes(p({ policyTypes: ['Egress'], ingress: [{}] })), ['Egress']);
   });
   test('a policy with only egress rules and no policyTypes also isolates ingress', () => {
@@ -441,9 +469,7 @@ describe('IP blocks', () => {
     assert.deepEqual(parseIp('1:2:3:4:5:6:7:8'), { v6: true, value: 0x00010002000300040005000600070008n });
   });
   test('IPv6 ipBlock with except', () => {
-    const m = model(
-      policy('default', 'v6', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '2001:db8::/32', except: ['2001:db8:1::/48'] } }] }] }),
-    );
+    const m = model(policy('default', 'v6', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '2001:db8::/32', except: ['2001:db8:1::/48'] } }] }] }));
     assert.equal(ok(m, ext('2001:db8:2::5'), db), true);
     assert.equal(ok(m, ext('2001:db8:1::5'), db), false);
     assert.equal(ok(m, ext('10.0.0.1'), db), false);
@@ -457,8 +483,7 @@ describe('IP blocks', () => {
 
 describe('validity and purity', () => {
   test('what the API server would reject throws, naming the policy', () => {
-    const bad = (spec: NetworkPolicy['spec'], re: RegExp) =>
-      assert.throws(() => evaluate(model(policy('default', 'bad', spec)), web, db, 80, 'TCP'), re);
+    const bad = (spec: NetworkPolicy['spec'], re: RegExp) => assert.throws(() => evaluate(model(policy('default', 'bad', spec)), web, db, 80, 'TCP'), re);
     bad({ podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] }, /default\/bad.*ipBlock cannot/);
     bad({ podSelector: {}, ingress: [{ from: [{}] }] }, /needs podSelector, namespaceSelector or ipBlock/);
     bad({ podSelector: {}, ingress: [{ ports: [{ port: 'http', endPort: 90 }] }] }, /endPort needs a numeric port/);
@@ -476,9 +501,7 @@ describe('validity and purity', () => {
       }
       return o;
     };
-    const m = deepFreeze(
-      model(policy('default', 'p', { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] })),
-    );
+    const m = deepFreeze(model(policy('default', 'p', { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] })));
     const snapshot = JSON.stringify(m);
     const src = deepFreeze({ ...web });
     const dst = deepFreeze({ ...db, ports: [{ name: 'x', containerPort: 1 }] });

@@ -116,14 +116,22 @@ test('latest and any version past the newest definitions evaluate as the newest'
 const pod = (spec: Record<string, unknown>, annotations?: Record<string, string>): PodSecurityInput =>
   ({ metadata: { annotations }, spec: { containers: [{ name: 'app', image: 'x' }], ...spec } }) as PodSecurityInput;
 
-test('messages are the API server\'s', () => {
+test("messages are the API server's", () => {
   const p = pod({
     hostNetwork: true,
     containers: [
-      { name: 'a', image: 'x', securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN', 'NET_RAW', 'CHOWN'] } }, ports: [{ containerPort: 80, hostPort: 8080 }] },
+      {
+        name: 'a',
+        image: 'x',
+        securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN', 'NET_RAW', 'CHOWN'] } },
+        ports: [{ containerPort: 80, hostPort: 8080 }],
+      },
       { name: 'b', image: 'x', securityContext: { allowPrivilegeEscalation: false, runAsUser: 0 } },
     ],
-    volumes: [{ name: 'h', hostPath: { path: '/' } }, { name: 'n', nfs: { server: 's', path: '/' } }],
+    volumes: [
+      { name: 'h', hostPath: { path: '/' } },
+      { name: 'n', nfs: { server: 's', path: '/' } },
+    ],
   });
   assert.equal(
     podSecurityRefusal('restricted', 'latest', evaluatePodSecurity('restricted', 'latest', p)),
@@ -145,7 +153,10 @@ test('messages are the API server\'s', () => {
 
 test('version-aware: sysctls, seLinux types, probe hosts, runAsUser, seccomp annotations, Windows exemptions', () => {
   const sysctl = pod({ securityContext: { sysctls: [{ name: 'net.ipv4.tcp_rmem', value: '1' }] } });
-  assert.deepEqual(evaluatePodSecurity('baseline', 'v1.31', sysctl).map((x) => x.control), ['sysctls']);
+  assert.deepEqual(
+    evaluatePodSecurity('baseline', 'v1.31', sysctl).map((x) => x.control),
+    ['sysctls'],
+  );
   assert.deepEqual(evaluatePodSecurity('baseline', 'v1.32', sysctl), []);
   const engine = pod({ securityContext: { seLinuxOptions: { type: 'container_engine_t' } } });
   assert.equal(evaluatePodSecurity('baseline', 'v1.30', engine).length, 1);
@@ -159,17 +170,31 @@ test('version-aware: sysctls, seLinux types, probe hosts, runAsUser, seccomp ann
   });
   assert.equal(evaluatePodSecurity('baseline', 'v1.33', probe, { skipProbeHostEnforcement: true }).length, 0);
   const annotated = pod({}, { 'seccomp.security.alpha.kubernetes.io/pod': 'unconfined' });
-  assert.deepEqual(evaluatePodSecurity('baseline', 'v1.18', annotated).map((x) => x.detail), [
-    'forbidden annotation seccomp.security.alpha.kubernetes.io/pod="unconfined"',
-  ]);
+  assert.deepEqual(
+    evaluatePodSecurity('baseline', 'v1.18', annotated).map((x) => x.detail),
+    ['forbidden annotation seccomp.security.alpha.kubernetes.io/pod="unconfined"'],
+  );
   assert.deepEqual(evaluatePodSecurity('baseline', 'v1.19', annotated), []);
   const restrictedish = (extra: Record<string, unknown>) =>
-    pod({ securityContext: { runAsNonRoot: true, runAsUser: 0 }, containers: [{ name: 'app', image: 'x', securityContext: { allowPrivilegeEscalation: false } }], ...extra });
+    pod({
+      securityContext: { runAsNonRoot: true, runAsUser: 0 },
+      containers: [{ name: 'app', image: 'x', securityContext: { allowPrivilegeEscalation: false } }],
+      ...extra,
+    });
   assert.deepEqual(evaluatePodSecurity('restricted', 'v1.18', restrictedish({})), []);
-  assert.deepEqual(evaluatePodSecurity('restricted', 'v1.19', restrictedish({})).map((x) => x.control), ['seccompProfile_restricted']);
-  assert.deepEqual(evaluatePodSecurity('restricted', 'v1.23', restrictedish({})).map((x) => x.control), ['capabilities_restricted', 'runAsUser', 'seccompProfile_restricted']);
+  assert.deepEqual(
+    evaluatePodSecurity('restricted', 'v1.19', restrictedish({})).map((x) => x.control),
+    ['seccompProfile_restricted'],
+  );
+  assert.deepEqual(
+    evaluatePodSecurity('restricted', 'v1.23', restrictedish({})).map((x) => x.control),
+    ['capabilities_restricted', 'runAsUser', 'seccompProfile_restricted'],
+  );
   const windows = restrictedish({ os: { name: 'windows' }, securityContext: { runAsNonRoot: true } });
-  assert.deepEqual(evaluatePodSecurity('restricted', 'v1.24', windows).map((x) => x.control), ['capabilities_restricted', 'seccompProfile_restricted']);
+  assert.deepEqual(
+    evaluatePodSecurity('restricted', 'v1.24', windows).map((x) => x.control),
+    ['capabilities_restricted', 'seccompProfile_restricted'],
+  );
   assert.deepEqual(evaluatePodSecurity('restricted', 'v1.25', windows), []);
   const userns = pod({ hostUsers: false, containers: [{ name: 'app', image: 'x', securityContext: { procMount: 'Unmasked' } }] });
   assert.equal(evaluatePodSecurity('baseline', 'latest', userns).length, 1);

@@ -15,7 +15,6 @@ import {
   whoCan,
   withChanges,
   type PolicyRule,
-  type RbacIndex,
   type RbacObject,
   type RbacObjects,
   type RequestAttributes,
@@ -183,7 +182,11 @@ describe('bindings and subjects', () => {
   test('Group and User subjects; groups are exactly the ones given', () => {
     assert.equal(can(alice, { verb: 'get', nonResourceURL: '/version' }), true);
     assert.equal(can({ username: 'alice', groups: [] }, { verb: 'get', nonResourceURL: '/version' }), false);
-    assert.equal(can({ username: 'devs', groups: [] }, { verb: 'get', resource: 'configmaps', namespace: 'dev' }), false, 'a user named like a group is not in it');
+    assert.equal(
+      can({ username: 'devs', groups: [] }, { verb: 'get', resource: 'configmaps', namespace: 'dev' }),
+      false,
+      'a user named like a group is not in it',
+    );
   });
 
   test('ServiceAccount subjects: the username system:serviceaccount:NS:NAME, namespace defaulted from a RoleBinding only', () => {
@@ -240,9 +243,19 @@ describe('bindings and subjects', () => {
       grantsOf(index, alice).map((p) => p.binding.name),
       ['health'],
     );
-    assert.deepEqual(grantsOf(index, group('devs')).map((p) => p.binding.name), ['cm']);
-    assert.deepEqual(grantsOf(index, sa('builder', 'dev')).map((p) => p.binding.name), ['sa-local']);
-    assert.deepEqual(grantsOf(index, serviceAccountUser('ci', 'x')).map((p) => p.binding.name), ['health', 'all-sas'], 'its implicit groups count');
+    assert.deepEqual(
+      grantsOf(index, group('devs')).map((p) => p.binding.name),
+      ['cm'],
+    );
+    assert.deepEqual(
+      grantsOf(index, sa('builder', 'dev')).map((p) => p.binding.name),
+      ['sa-local'],
+    );
+    assert.deepEqual(
+      grantsOf(index, serviceAccountUser('ci', 'x')).map((p) => p.binding.name),
+      ['health', 'all-sas'],
+      'its implicit groups count',
+    );
     assert.deepEqual(grantsOf(index, { username: 'carol', groups: [] }), [], 'a binding to a missing role is no path');
   });
 
@@ -250,18 +263,15 @@ describe('bindings and subjects', () => {
     const who = whoCan(index, { verb: 'list', resource: 'pods', namespace: 'dev' });
     assert.deepEqual(
       who.map((e) => `${e.subject.kind}:${e.subject.namespace ?? ''}:${e.subject.name}${e.superuser ? '!' : ''} ${e.paths.map((p) => p.binding.name)}`),
-      [
-        'Group::system:masters! ',
-        'Group::system:serviceaccounts:ci all-sas',
-        'ServiceAccount:ops:robot sa-ns',
-        'User::bob bob-pods',
-        'User::erin weird',
-      ],
+      ['Group::system:masters! ', 'Group::system:serviceaccounts:ci all-sas', 'ServiceAccount:ops:robot sa-ns', 'User::bob bob-pods', 'User::erin weird'],
     );
     const cms = whoCan(index, { verb: 'update', resource: 'configmaps', namespace: 'dev', name: 'a' }, { superuserGroups: [] });
     assert.deepEqual(
       cms.map((e) => e.subject),
-      [{ kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'builder', namespace: 'dev' }],
+      [
+        { kind: 'Group', name: 'devs' },
+        { kind: 'ServiceAccount', name: 'builder', namespace: 'dev' },
+      ],
     );
   });
 });
@@ -276,9 +286,16 @@ describe('withChanges and aggregation', () => {
           aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'agg/edit': 'true' } }] },
         }),
         cr('b-parts', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['*'] }], { metadata: { name: 'b-parts', labels: { 'agg/edit': 'true' } } }),
-        cr('a-parts', [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['*'] }], {
-          metadata: { name: 'a-parts', labels: { 'agg/edit': 'true' } },
-        }),
+        cr(
+          'a-parts',
+          [
+            { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+            { apiGroups: ['apps'], resources: ['deployments'], verbs: ['*'] },
+          ],
+          {
+            metadata: { name: 'a-parts', labels: { 'agg/edit': 'true' } },
+          },
+        ),
       ],
       clusterRoleBindings: [crb('me', 'admin-ish', [user('me')])],
       roleBindings: [rb('ns1', 'x', 'ClusterRole', 'b-parts', [user('you')])],
@@ -310,7 +327,9 @@ describe('withChanges and aggregation', () => {
     assert.equal(labelSelectorMatches({ matchExpressions: [{ key: 'b', operator: 'Exists' }] }, labels), true);
     assert.equal(labelSelectorMatches({ matchExpressions: [{ key: 'b', operator: 'DoesNotExist' }] }, labels), false);
     assert.equal(labelSelectorMatches({ matchLabels: { a: '1' }, matchExpressions: [{ key: 'c', operator: 'Exists' }] }, labels), false);
-    const bad = cr('bad', [{ verbs: ['get'], nonResourceURLs: ['/x'] }], { aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Near' }] }] } });
+    const bad = cr('bad', [{ verbs: ['get'], nonResourceURLs: ['/x'] }], {
+      aggregationRule: { clusterRoleSelectors: [{ matchExpressions: [{ key: 'a', operator: 'Near' }] }] },
+    });
     assert.deepEqual(aggregateClusterRoles([bad, cr('other', [{ verbs: ['*'], nonResourceURLs: ['*'] }])])[0].rules, bad.rules);
   });
 
@@ -340,12 +359,20 @@ describe('withChanges and aggregation', () => {
     const before = buildIndex(base());
     const you: UserInfo = { username: 'you', groups: [] };
     assert.equal(authorize(before, you, deploy).allowed, true);
-    const narrowed = withChanges(before, { replace: [cr('b-parts', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }], { metadata: { name: 'b-parts', labels: { 'agg/edit': 'true' } } })] });
+    const narrowed = withChanges(before, {
+      replace: [
+        cr('b-parts', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }], { metadata: { name: 'b-parts', labels: { 'agg/edit': 'true' } } }),
+      ],
+    });
     assert.equal(authorize(narrowed, you, deploy).allowed, false);
     assert.equal(authorize(narrowed, you, { ...deploy, verb: 'get' }).allowed, true);
     const added = withChanges(narrowed, { add: [rb('ns2', 'y', 'ClusterRole', 'edit-ish', [user('you')])] });
     assert.equal(authorize(added, you, { ...deploy, namespace: 'ns2', verb: 'get' }).allowed, true);
-    assert.equal(authorize(added, you, { ...deploy, namespace: 'ns2', verb: 'get', resource: 'secrets', apiGroup: '' }).allowed, false, 'edit-ish is aggregated: its own rule is overwritten');
+    assert.equal(
+      authorize(added, you, { ...deploy, namespace: 'ns2', verb: 'get', resource: 'secrets', apiGroup: '' }).allowed,
+      false,
+      'edit-ish is aggregated: its own rule is overwritten',
+    );
     assert.equal(objectsOf(added).roleBindings.length, 2);
   });
 

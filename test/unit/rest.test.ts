@@ -44,7 +44,10 @@ test('429 is retried after Retry-After seconds, and the warnings of the answer a
   assert.equal(r.body.ok, true);
   assert.deepEqual(r.warnings, ['first, with a comma', 'second']);
   assert.equal(waits.length, 2);
-  assert.ok(waits.every((w) => w >= 1000 && w < 1200), `waits: ${waits}`);
+  assert.ok(
+    waits.every((w) => w >= 1000 && w < 1200),
+    `waits: ${waits}`,
+  );
   assert.equal(rest.stats.retries, 2);
   await rest.close();
 });

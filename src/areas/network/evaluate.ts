@@ -26,17 +26,8 @@
 // and target ports), and whether ipBlock matches pod IPs: here it does, by the pod's `ip`, as the upstream
 // conformance tests and most CNIs do (the concept page advises cluster-external ranges only).
 import { cidrContains, parseCidr, parseIp, type Cidr, type Ip } from './eval-cidr.js';
-import { matchesSelector, selectorIsEmpty, validateSelector } from './eval-selector.js';
-import type {
-  LabelSelector,
-  NetworkModel,
-  NetworkPolicy,
-  NetworkPolicyPeer,
-  NetworkPolicyPort,
-  Peer,
-  PolicyType,
-  Protocol,
-} from './eval-types.js';
+import { matchesSelector, validateSelector } from './eval-selector.js';
+import type { LabelSelector, NetworkModel, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Peer, PolicyType, Protocol } from './eval-types.js';
 
 export type * from './eval-types.js';
 export { matchesSelector } from './eval-selector.js';
@@ -254,9 +245,7 @@ function ruleMatches(m: CompiledModel, policyNs: string, r: CompiledRule, other:
 /** The policies that select `pod` for a direction (its isolation for that direction). */
 export function selectingPolicies(m: CompiledModel, pod: Peer, direction: 'ingress' | 'egress'): string[] {
   if (pod.kind !== 'pod') return [];
-  return (m.policiesByNamespace.get(pod.namespace) ?? [])
-    .filter((p) => p[direction] !== null && matchesSelector(p.podSelector, pod.labels))
-    .map((p) => p.key);
+  return (m.policiesByNamespace.get(pod.namespace) ?? []).filter((p) => p[direction] !== null && matchesSelector(p.podSelector, pod.labels)).map((p) => p.key);
 }
 
 function side(m: CompiledModel, self: Peer, other: Peer, direction: 'ingress' | 'egress', t: Traffic): Verdict {

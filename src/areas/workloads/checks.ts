@@ -2,15 +2,7 @@ import type { Rule } from '../types.js';
 import { effective, type Container, type PodSpec } from './pod-spec.js';
 
 /** The fixes the workloads area knows how to make; each is a pure edit of a pod spec (fixes.ts). */
-export type FixId =
-  | 'noEscalation'
-  | 'dropAll'
-  | 'seccomp'
-  | 'runAsNonRoot'
-  | 'noPrivileged'
-  | 'readOnlyRootFilesystem'
-  | 'hostNamespaces'
-  | 'automountToken';
+export type FixId = 'noEscalation' | 'dropAll' | 'seccomp' | 'runAsNonRoot' | 'noPrivileged' | 'readOnlyRootFilesystem' | 'hostNamespaces' | 'automountToken';
 
 /**
  * Checks as data, one generic evaluator (inspect.ts). A check looks at a pod spec, or at one
@@ -28,7 +20,10 @@ export interface Check extends Rule {
 /** Capability names as the kernel and the API server know them: upper case, no CAP_ prefix. */
 export const normCap = (c: string): string => c.toUpperCase().replace(/^CAP_/, '');
 
-const PSS = (level: 'baseline' | 'restricted') => ({ title: `Pod Security Standards: ${level}`, url: `https://kubernetes.io/docs/concepts/security/pod-security-standards/#${level}` });
+const PSS = (level: 'baseline' | 'restricted') => ({
+  title: `Pod Security Standards: ${level}`,
+  url: `https://kubernetes.io/docs/concepts/security/pod-security-standards/#${level}`,
+});
 const CIS = (item: string) => ({ title: `CIS Kubernetes Benchmark ${item}` });
 
 const DANGEROUS_CAPS = ['ALL', 'SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE', 'SYS_MODULE', 'SYS_RAWIO', 'DAC_READ_SEARCH', 'BPF', 'PERFMON', 'SYS_BOOT'];

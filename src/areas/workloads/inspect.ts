@@ -7,7 +7,6 @@ import { CHECKS, type Check } from './checks.js';
 import { allContainers, isOwned, isPatchable, podSpecOf, WORKLOAD_KINDS, type PodSpec } from './pod-spec.js';
 import { probeLevel, psaLabels, type NamespacePsa } from './psa.js';
 
-
 /** The one generic evaluator: run every check over a workload's pod spec. */
 export function evaluate(obj: KubeObject, checks: Check[] = CHECKS): Finding[] {
   const pod = podSpecOf(obj);

@@ -43,10 +43,7 @@ export function enforceLevelFor(mode: PsaMode, p: NamespacePsa): PsaLevel | unde
 function setPodSpec(obj: KubeObject, pod: PodSpec): KubeObject {
   const spec = obj.spec as Record<string, any>;
   const withTemplate = (t: Record<string, any>) => ({ ...t, template: { ...t.template, spec: pod } });
-  const newSpec =
-    obj.kind === 'CronJob'
-      ? { ...spec, jobTemplate: { ...spec.jobTemplate, spec: withTemplate(spec.jobTemplate.spec) } }
-      : withTemplate(spec);
+  const newSpec = obj.kind === 'CronJob' ? { ...spec, jobTemplate: { ...spec.jobTemplate, spec: withTemplate(spec.jobTemplate.spec) } } : withTemplate(spec);
   return { ...obj, metadata: { ...obj.metadata }, spec: newSpec };
 }
 
@@ -136,7 +133,9 @@ export function planWorkloads(ins: Inspection<WorkloadFacts>, answers: Answers):
         base: ns,
         mutate: (o) => ({ ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels } } }),
         findingIds: findingIdsFor(ns),
-        reason: level ? `Pod Security: enforce ${level}, warn and audit restricted` : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
+        reason: level
+          ? `Pod Security: enforce ${level}, warn and audit restricted`
+          : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
         risk: level === 'restricted' ? 'medium' : 'low',
         riskNote: level
           ? `new pods that break the ${level} profile will be refused${rejected.length ? `; the server warns: ${rejected.join(' | ')}` : ''}`

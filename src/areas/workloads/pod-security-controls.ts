@@ -141,14 +141,23 @@ export function privileged_1_0({ spec }: CheckInput): ControlFailure | undefined
   visitContainers(spec, (c) => {
     if (c.securityContext?.privileged === true) bad.push(c.name);
   });
-  return bad.length
-    ? { reason: 'privileged', detail: `${containers(bad.length)} ${joinQuote(bad)} must not set securityContext.privileged=true` }
-    : undefined;
+  return bad.length ? { reason: 'privileged', detail: `${containers(bad.length)} ${joinQuote(bad)} must not set securityContext.privileged=true` } : undefined;
 }
 
 const CAPABILITIES_ALLOWED_1_0 = new Set([
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
-  'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ]);
 
 export function capabilitiesBaseline_1_0({ spec }: CheckInput): ControlFailure | undefined {
@@ -335,9 +344,7 @@ export function seccompProfileBaseline_1_0({ spec, annotations }: CheckInput): C
     if (has(annotations, key) && !validSeccompAnnotation(annotations[key])) forbidden.push(`${key}=${goQuote(annotations[key])}`);
   });
   const list = sorted(forbidden);
-  return list.length
-    ? { reason: 'seccompProfile', detail: `forbidden ${pluralize('annotation', 'annotations', list.length)} ${list.join(', ')}` }
-    : undefined;
+  return list.length ? { reason: 'seccompProfile', detail: `forbidden ${pluralize('annotation', 'annotations', list.length)} ${list.join(', ')}` } : undefined;
 }
 
 /** Shared by seccompProfile_baseline 1.19 (requireSet=false) and seccompProfile_restricted 1.19. */
@@ -387,9 +394,21 @@ function sysctls(allowed: Set<string>): CheckFn {
     return bad.length ? { reason: 'forbidden sysctls', detail: bad.join(', ') } : undefined;
   };
 }
-const SYSCTLS_1_0 = ['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start'];
+const SYSCTLS_1_0 = [
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_unprivileged_port_start',
+];
 const SYSCTLS_1_27 = [...SYSCTLS_1_0, 'net.ipv4.ip_local_reserved_ports'];
-const SYSCTLS_1_29 = [...SYSCTLS_1_27, 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes'];
+const SYSCTLS_1_29 = [
+  ...SYSCTLS_1_27,
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+];
 const SYSCTLS_1_32 = [...SYSCTLS_1_29, 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'];
 export const sysctls_1_0 = sysctls(new Set(SYSCTLS_1_0));
 export const sysctls_1_27 = sysctls(new Set(SYSCTLS_1_27));

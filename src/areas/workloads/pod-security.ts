@@ -101,8 +101,7 @@ const ORDERED = [
 ];
 
 /** The definition of a check in effect at a policy version (minor), if the check exists there. */
-const definitionAt = (check: PodSecurityCheck, minor: number): VersionedCheck | undefined =>
-  check.versions.filter((x) => x.minimumVersion <= minor).at(-1);
+const definitionAt = (check: PodSecurityCheck, minor: number): VersionedCheck | undefined => check.versions.filter((x) => x.minimumVersion <= minor).at(-1);
 
 type Plan = Array<{ id: string; check: CheckFn }>;
 const plans = new Map<string, Plan>();
@@ -139,12 +138,7 @@ function resolveVersion(version: string): number {
  * them. Empty when the pod is allowed (always for `privileged`). Throws RangeError on a version that is
  * neither `latest` nor `v1.N`.
  */
-export function evaluatePodSecurity(
-  level: PodSecurityLevel,
-  version: string,
-  pod: PodSecurityInput,
-  options: PodSecurityOptions = {},
-): PodSecurityViolation[] {
+export function evaluatePodSecurity(level: PodSecurityLevel, version: string, pod: PodSecurityInput, options: PodSecurityOptions = {}): PodSecurityViolation[] {
   const minor = resolveVersion(version);
   if (level === 'privileged') return [];
   if (level !== 'baseline' && level !== 'restricted') throw new RangeError(`unknown Pod Security level ${JSON.stringify(level)}`);

@@ -24,7 +24,16 @@ export interface NamespacePsa {
 /** The checks that break each Pod Security level (the rest of a profile's rules kube-harden does not check). */
 export const LEVEL_CHECKS: Record<'baseline' | 'restricted', string[]> = {
   baseline: ['privileged', 'hostNamespaces', 'hostPath', 'dangerousCapabilities'],
-  restricted: ['privileged', 'hostNamespaces', 'hostPath', 'dangerousCapabilities', 'allowPrivilegeEscalation', 'runAsNonRoot', 'capabilitiesDropAll', 'seccomp'],
+  restricted: [
+    'privileged',
+    'hostNamespaces',
+    'hostPath',
+    'dangerousCapabilities',
+    'allowPrivilegeEscalation',
+    'runAsNonRoot',
+    'capabilitiesDropAll',
+    'seccomp',
+  ],
 };
 
 export const stricter = (a: string | undefined, b: string) => (RANK[a ?? 'privileged'] ?? 0) >= (RANK[b] ?? 0);

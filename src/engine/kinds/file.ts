@@ -48,7 +48,9 @@ export const fileHandler: KindHandler<FileChange, StoredFile> = {
     try {
       await access(c.before === null ? dirname(c.path) : c.path, constants.W_OK);
     } catch {
-      problems.push(`cannot write ${c.before === null ? `to the folder of ${c.path}` : c.path} (run kube-harden as a user who can, e.g. with sudo on the control-plane node)`);
+      problems.push(
+        `cannot write ${c.before === null ? `to the folder of ${c.path}` : c.path} (run kube-harden as a user who can, e.g. with sudo on the control-plane node)`,
+      );
     }
     return problems;
   },
@@ -63,7 +65,12 @@ export const fileHandler: KindHandler<FileChange, StoredFile> = {
       // The API server validates the new manifest as a Pod (dry-run, nothing stored): a typo in a field
       // shows here, not as a control plane that does not come back.
       try {
-        const probe = { ...obj, apiVersion: 'v1', kind: 'Pod', metadata: { ...obj.metadata, name: `${obj.metadata?.name ?? 'static'}-kube-harden-check`, namespace: 'kube-system' } };
+        const probe = {
+          ...obj,
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { ...obj.metadata, name: `${obj.metadata?.name ?? 'static'}-kube-harden-check`, namespace: 'kube-system' },
+        };
         const r = await ctx.cluster.create(probe as never, { dryRun: true });
         return { ok: true, warnings: r.warnings, sha: sha256(c.after) };
       } catch (e) {
@@ -106,7 +113,9 @@ export const fileHandler: KindHandler<FileChange, StoredFile> = {
       if (c.before === null) await unlink(c.path);
       else await writeAtomic(c.path, c.before, s);
       const again = await gateAfter(ctx, s, c.before);
-      throw new Error(`${c.path}: ${failed}; the old text was restored${again ? `, but the component is still not healthy: ${again}` : ' and it is healthy again'}`);
+      throw new Error(
+        `${c.path}: ${failed}; the old text was restored${again ? `, but the component is still not healthy: ${again}` : ' and it is healthy again'}`,
+      );
     }
     return { written: { sha: s.oursSha }, warnings: [] };
   },

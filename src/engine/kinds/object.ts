@@ -10,9 +10,10 @@ import { diffObjects } from '../diff.js';
 import { fieldChanges, fieldState, pathText, setPath, type FieldChange } from '../fields.js';
 import { forCreate, objectHash, slim, sameObject } from '../normalise.js';
 import type { StoredObject } from '../stored.js';
-import { ConflictError, type ApplyOutcome, type EngineContext, type KindHandler, type RollbackStep, type Written } from './types.js';
+import { ConflictError, type ApplyOutcome, type KindHandler, type RollbackStep, type Written } from './types.js';
 
-const label = (c: { ref: { kind: string; name: string; namespace?: string } }) => `${c.ref.kind.toLowerCase()}/${c.ref.name}${c.ref.namespace ? ` in ${c.ref.namespace}` : ''}`;
+const label = (c: { ref: { kind: string; name: string; namespace?: string } }) =>
+  `${c.ref.kind.toLowerCase()}/${c.ref.name}${c.ref.namespace ? ` in ${c.ref.namespace}` : ''}`;
 
 /** The body of a PUT: the intended object at a given resourceVersion, without status and managedFields. */
 function putBody(after: KubeObject, rv: string | undefined): KubeObject {
@@ -45,7 +46,8 @@ export async function guardedReplace(
       if (!isClusterError(e, 'Conflict') || attempt >= 4) throw e;
       const current = await cluster.tryGet({ apiVersion: after.apiVersion, kind: after.kind, name: after.metadata.name, namespace: after.metadata.namespace });
       if (current && opts.ours && allOurs(current, opts.ours)) return { object: current, warnings: [] };
-      if (!current || !sameObject(current, expected)) throw new ConflictError(`${label({ ref: { ...after.metadata, kind: after.kind } })} changed since the preview; it was not overwritten`);
+      if (!current || !sameObject(current, expected))
+        throw new ConflictError(`${label({ ref: { ...after.metadata, kind: after.kind } })} changed since the preview; it was not overwritten`);
       rv = current.metadata.resourceVersion;
     }
   }
@@ -160,11 +162,22 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
         if (written?.uid && live.metadata.uid !== written.uid) return step('conflict', 'deleted and created again by someone else since');
         if (!s.fields) {
           const ours = s.legacyHash && objectHash(live) === s.legacyHash;
-          return ours || written?.uid ? step('restore', undefined, { live, restore: [], conflicts: [] }) : step('conflict', 'changed since kube-harden created it');
+          return ours || written?.uid
+            ? step('restore', undefined, { live, restore: [], conflicts: [] })
+            : step('conflict', 'changed since kube-harden created it');
         }
         const conflicts = s.fields.filter((f) => fieldState(live, f) !== 'ours');
         if (!written?.uid && conflicts.length === s.fields.length) return step('conflict', 'an object of that name that kube-harden did not create');
-        return step(conflicts.length ? 'conflict' : 'restore', conflicts.length ? `changed since kube-harden created it: ${conflicts.map((f) => pathText(f.path)).slice(0, 4).join(', ')}` : undefined, { live, restore: [], conflicts });
+        return step(
+          conflicts.length ? 'conflict' : 'restore',
+          conflicts.length
+            ? `changed since kube-harden created it: ${conflicts
+                .map((f) => pathText(f.path))
+                .slice(0, 4)
+                .join(', ')}`
+            : undefined,
+          { live, restore: [], conflicts },
+        );
       }
       case 'patch': {
         if (!live) return step('skip', 'deleted by someone else since; not recreated');
@@ -172,7 +185,11 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
           // Version-1 snapshot: whole-object fingerprints only.
           if (s.before && sameObject(live, s.before)) return step('unchanged');
           if (s.legacyHash && objectHash(live) === s.legacyHash) return step('restore', undefined, { live, restore: [], conflicts: [] });
-          return step('conflict', 'changed since kube-harden wrote it (snapshot from kube-harden 0.1: whole-object comparison)', { live, restore: [], conflicts: [] });
+          return step('conflict', 'changed since kube-harden wrote it (snapshot from kube-harden 0.1: whole-object comparison)', {
+            live,
+            restore: [],
+            conflicts: [],
+          });
         }
         const restore: FieldChange[] = [];
         const conflicts: FieldChange[] = [];
@@ -181,7 +198,15 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
           if (st === 'ours') restore.push(f);
           else if (st === 'conflict') conflicts.push(f);
         }
-        if (conflicts.length) return step('conflict', `changed since kube-harden wrote it: ${conflicts.map((f) => pathText(f.path)).slice(0, 4).join(', ')}${conflicts.length > 4 ? ', …' : ''}`, { live, restore, conflicts });
+        if (conflicts.length)
+          return step(
+            'conflict',
+            `changed since kube-harden wrote it: ${conflicts
+              .map((f) => pathText(f.path))
+              .slice(0, 4)
+              .join(', ')}${conflicts.length > 4 ? ', …' : ''}`,
+            { live, restore, conflicts },
+          );
         if (!restore.length) return step('unchanged');
         return step('restore', undefined, { live, restore, conflicts });
       }
@@ -225,7 +250,8 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
         live = again;
         paths = s.fields.filter((f) => fieldState(live, f) === 'ours' || (force && fieldState(live, f) === 'conflict'));
         const conflicts = s.fields.filter((f) => fieldState(live, f) === 'conflict');
-        if (conflicts.length && !force) throw new ConflictError(`${label(s)} changed during the rollback: ${conflicts.map((f) => pathText(f.path)).join(', ')}`);
+        if (conflicts.length && !force)
+          throw new ConflictError(`${label(s)} changed during the rollback: ${conflicts.map((f) => pathText(f.path)).join(', ')}`);
       }
     }
   },

@@ -49,7 +49,11 @@ export function renderedKinds(rendered: string): Array<{ apiVersion: string; kin
 export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
   diff(c, dry) {
     const command = `# ${helmCommand(c)}\n`;
-    return diffTexts(`helm/${c.namespace}/${c.release}`, c.action === 'install' ? null : `# release ${c.release}, revision ${c.previousRevision}\n`, command + (dry?.rendered ?? '# (rendered by the dry-run)\n'));
+    return diffTexts(
+      `helm/${c.namespace}/${c.release}`,
+      c.action === 'install' ? null : `# release ${c.release}, revision ${c.previousRevision}\n`,
+      command + (dry?.rendered ?? '# (rendered by the dry-run)\n'),
+    );
   },
 
   async access(c, ctx) {
@@ -62,7 +66,11 @@ export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
     if (c.createNamespace) checks.push({ verb: 'create', group: '', resource: 'namespaces' });
     let rendered: string;
     try {
-      rendered = await ctx.helm.run(['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])], `render ${c.chart}`, stringify(c.values));
+      rendered = await ctx.helm.run(
+        ['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])],
+        `render ${c.chart}`,
+        stringify(c.values),
+      );
     } catch {
       return checks;
     }
@@ -84,7 +92,11 @@ export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
       if ((current?.revision ?? undefined) !== c.previousRevision) {
         return { ok: false, warnings: [], error: `helm release ${c.release} changed since it was read (revision ${current?.revision ?? 'none'})` };
       }
-      const rendered = await ctx.helm.run(['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])], `render ${c.chart}`, stringify(c.values));
+      const rendered = await ctx.helm.run(
+        ['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])],
+        `render ${c.chart}`,
+        stringify(c.values),
+      );
       await ctx.helm.run([...helmArgs(c), '--dry-run=server'], `dry-run helm install of ${c.release}`, stringify(c.values));
       return { ok: true, warnings: [], rendered };
     } catch (e) {
@@ -113,7 +125,8 @@ export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
 
   async apply(c, _s, ctx) {
     const current = await ctx.helm.release(c.release, c.namespace);
-    if ((current?.revision ?? undefined) !== c.previousRevision) throw new ConflictError(`helm release ${c.release} changed since the preview; it was not touched`);
+    if ((current?.revision ?? undefined) !== c.previousRevision)
+      throw new ConflictError(`helm release ${c.release} changed since the preview; it was not touched`);
     ctx.note?.(`helm ${c.action} ${c.release} ${c.version} (waiting for its workloads)`);
     await ctx.helm.run([...helmArgs(c), '--wait', '--timeout', '10m'], `helm ${c.action} ${c.release}`, stringify(c.values));
     const after = await ctx.helm.release(c.release, c.namespace);
