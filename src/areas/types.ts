@@ -261,3 +261,28 @@ export function validateAnswers(questions: Question[], answers: Answers): string
   }
   return errors;
 }
+
+/**
+ * Every rule's fixtures, for the contract test (test/unit/area-contract.test.ts): a cluster (its objects)
+ * where the rule fails, one where it passes, and answers whose plan fixes it. Each area keeps them in its
+ * folder as `fixtures.ts` (never imported by the tool itself, so never shipped).
+ */
+export interface AreaFixtures {
+  rules: Record<string, RuleFixture>;
+  /** Defaults for the answers of every rule's fix (each rule's `fix` is merged over them). */
+  answers?: Answers;
+  /**
+   * Rules found by probing the live API server rather than from objects (anonymous requests, TLS
+   * handshakes, SubjectAccessReviews): covered by the area's tests against the test bed instead, with why.
+   */
+  probed?: Record<string, string>;
+}
+
+export interface RuleFixture {
+  /** Objects (Namespaces included) of a cluster where the rule fails. */
+  failing: KubeObject[];
+  /** Objects of a cluster where it passes. */
+  passing: KubeObject[];
+  /** Answers whose plan fixes it; absent when it needs a person (its findings must be `fixable: false`). */
+  fix?: Answers;
+}
