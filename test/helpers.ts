@@ -9,6 +9,9 @@ import { Cluster } from '../src/cluster/client.js';
 import { builtinByKind } from '../src/cluster/resources.js';
 import type { KubeObject } from '../src/cluster/types.js';
 import { normalise } from '../src/engine/normalise.js';
+
+/** An object as kube-harden compares it: without status and server bookkeeping. */
+export const normalised = (o: KubeObject): KubeObject => normalise(o);
 import { applyManifests, BOOKINFO, sharedTestbed, type Testbed } from './cluster/testbed.js';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,6 +102,7 @@ export interface AuditEvent {
   user: { username: string };
   requestReceivedTimestamp: string;
   stage: string;
+  responseStatus?: { code?: number };
 }
 
 /** Audit events the test bed logged since a byte offset of its audit log. */
