@@ -89,6 +89,13 @@ test('a malformed profile: exit 2 naming the problem, nothing contacted', async 
   assert.match(r2.stderr, /bad answer: workloads\.fixes: unknown value\(s\) makeItSafe/);
 });
 
+test('KUBECONFIG with a file that does not exist: skipped like kubectl does, the others merged', async () => {
+  const home = tempHome();
+  const r = await runCli(['audit', '--namespaces', 'default'], { home, env: { KUBECONFIG: `${path.join(home, 'missing.yaml')}:${bed.kubeconfig}` } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /kube-harden-testbed/);
+});
+
 test('an unknown area and an unknown snapshot: exit 2', async () => {
   const home = tempHome();
   const a = await runCli(['audit', '--areas', 'dns', '--kubeconfig', bed.kubeconfig], { home });
