@@ -50,6 +50,18 @@ interface ChangeBase {
   phase: Phase;
 }
 
+/**
+ * An object a controller makes because of a change (cert-manager's ingress-shim makes a Certificate for an
+ * annotated Ingress, and cert-manager a Secret for each Certificate). Rollback removes it after undoing
+ * the change, but only while it still is that consequence: controlled by the changed object
+ * (`controlledByTarget`), and carrying every one of `annotations`. Anything else of that name is left.
+ */
+export interface DerivedRef {
+  ref: ObjectRef;
+  controlledByTarget?: boolean;
+  annotations?: Record<string, string>;
+}
+
 export interface ObjectChange extends ChangeBase {
   kind: 'object';
   action: 'create' | 'patch' | 'delete';
@@ -60,6 +72,8 @@ export interface ObjectChange extends ChangeBase {
   after?: KubeObject;
   /** A pod template change: follow the rollout until Ready before the next wave. */
   rollout?: boolean;
+  /** What controllers will make because of it, removed at rollback (create and patch only). */
+  derived?: DerivedRef[];
 }
 
 /** What to wait for after a file is written, before it counts as applied (and before restoring it at rollback). */

@@ -6,7 +6,18 @@
  */
 import { refKey } from '../cluster/types.js';
 import type { KubeObject, ObjectRef } from '../cluster/types.js';
-import { type Change, type FileChange, type GateSpec, maxRisk, type ObjectChange, type Phase, phaseRank, type ReleaseChange, type Risk } from './change.js';
+import {
+  type Change,
+  type DerivedRef,
+  type FileChange,
+  type GateSpec,
+  maxRisk,
+  type ObjectChange,
+  type Phase,
+  phaseRank,
+  type ReleaseChange,
+  type Risk,
+} from './change.js';
 import { jsonEqual } from './normalise.js';
 
 interface EditBase {
@@ -24,6 +35,8 @@ export interface CreateEdit extends EditBase {
   kind: 'object';
   op: 'create';
   object: KubeObject;
+  /** Objects controllers will make because of it, removed at rollback while still its consequence. */
+  derived?: DerivedRef[];
 }
 
 /** Change an existing object: `mutate` is pure (returns a new object, never touches its input). */
@@ -35,6 +48,8 @@ export interface MutateEdit extends EditBase {
   mutate: (obj: KubeObject) => KubeObject;
   /** A pod template change: the engine follows its rollout. */
   rollout?: boolean;
+  /** Objects controllers will make because of it, removed at rollback while still its consequence. */
+  derived?: DerivedRef[];
 }
 
 export interface DeleteEdit extends EditBase {
@@ -88,12 +103,19 @@ function joined(edits: Edit[]) {
   return { areas, findingIds, reasons, risk, riskNotes, phase };
 }
 
+/** The derived objects of several edits, once each. */
+function derivedOf(edits: Array<CreateEdit | MutateEdit | DeleteEdit>): { derived?: DerivedRef[] } {
+  const byRef = new Map<string, DerivedRef>();
+  for (const e of edits) if (e.op !== 'delete') for (const d of e.derived ?? []) byRef.set(refKey(d.ref), d);
+  return byRef.size ? { derived: [...byRef.values()] } : {};
+}
+
 function composeObject(id: string, edits: Array<CreateEdit | MutateEdit | DeleteEdit>): ObjectChange | undefined {
   const creates = edits.filter((e): e is CreateEdit => e.op === 'create');
   const deletes = edits.filter((e): e is DeleteEdit => e.op === 'delete');
   const mutates = edits.filter((e): e is MutateEdit => e.op === 'mutate');
   const label = id.slice('object:'.length);
-  const common = joined(edits);
+  const common = { ...joined(edits), ...derivedOf(edits) };
   if (deletes.length && deletes.length !== edits.length) {
     throw new ComposeError(
       `${label}: ${deletes.map((e) => e.area).join(', ')} delete it while ${edits

@@ -9,6 +9,7 @@ import type { AccessCheck } from '../cluster/client.js';
 import { SafetyError } from '../errors.js';
 import { phasesOf } from './change.js';
 import { handlerOf, type EngineContext, type RollbackStep, type Written } from './kinds/index.js';
+import { derivedAccess } from './kinds/object.js';
 import type { Lock } from './lock.js';
 import { assertPreflight } from './preview.js';
 import type { JournalEvent, Journal, SnapshotStore } from './snapshot-store.js';
@@ -85,6 +86,7 @@ async function restoreAccess(ctx: EngineContext, todo: StoredChange[]): Promise<
     const t = await ctx.cluster.typeOf(s.ref.apiVersion, s.ref.kind);
     checks.push(ctx.cluster.accessCheck(t, 'get', s.ref.namespace));
     checks.push(ctx.cluster.accessCheck(t, s.action === 'patch' ? 'update' : s.action === 'create' ? 'delete' : 'create', s.ref.namespace));
+    checks.push(...(await derivedAccess(ctx.cluster, s.derived)));
   }
   return checks;
 }

@@ -4,7 +4,7 @@
  * 0.1, object patches with whole-object fingerprints) are read and upgraded by `fromV1`.
  */
 import type { KubeObject, ObjectRef } from '../cluster/types.js';
-import type { GateSpec, Phase, Reason, Risk } from './change.js';
+import type { DerivedRef, GateSpec, Phase, Reason, Risk } from './change.js';
 import type { FieldChange } from './fields.js';
 import { objectHash } from './normalise.js';
 
@@ -28,6 +28,8 @@ export interface StoredObject extends StoredBase {
   /** Version-1 snapshots only: a fingerprint of the whole object as written. */
   legacyHash?: string;
   rollout?: boolean;
+  /** Objects controllers made because of it, removed at rollback while still its consequence. */
+  derived?: DerivedRef[];
 }
 
 export interface StoredFile extends StoredBase {

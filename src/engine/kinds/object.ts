@@ -5,12 +5,12 @@
 import type { AccessCheck, Cluster } from '../../cluster/client.js';
 import { ClusterError, isClusterError, provesNotWritten } from '../../cluster/errors.js';
 import type { KubeObject } from '../../cluster/types.js';
-import type { DryRunResult, ObjectChange } from '../change.js';
+import type { DerivedRef, DryRunResult, ObjectChange } from '../change.js';
 import { diffObjects } from '../diff.js';
 import { fieldChanges, fieldState, pathText, setPath, type FieldChange } from '../fields.js';
 import { forCreate, objectHash, slim, sameObject } from '../normalise.js';
 import type { StoredObject } from '../stored.js';
-import { ConflictError, type ApplyOutcome, type KindHandler, type RollbackStep, type Written } from './types.js';
+import { ConflictError, type ApplyOutcome, type EngineContext, type KindHandler, type RollbackStep, type Written } from './types.js';
 
 const label = (c: { ref: { kind: string; name: string; namespace?: string } }) =>
   `${c.ref.kind.toLowerCase()}/${c.ref.name}${c.ref.namespace ? ` in ${c.ref.namespace}` : ''}`;
@@ -63,6 +63,50 @@ function dryError(e: unknown): DryRunResult {
   throw e;
 }
 
+/** The permissions removing derived objects at rollback needs (kinds not served yet are skipped: a CRD a release brings). */
+export async function derivedAccess(cluster: Cluster, derived: DerivedRef[] | undefined): Promise<AccessCheck[]> {
+  const checks: AccessCheck[] = [];
+  for (const d of derived ?? []) {
+    try {
+      const t = await cluster.typeOf(d.ref.apiVersion, d.ref.kind);
+      checks.push(cluster.accessCheck(t, 'get', d.ref.namespace), cluster.accessCheck(t, 'delete', d.ref.namespace));
+    } catch (e) {
+      if (!isClusterError(e, 'NotFound')) throw e;
+    }
+  }
+  return checks;
+}
+
+/** Still the consequence of our change: controlled by the target (uid), and carrying the annotations. */
+function isDerived(o: KubeObject, d: DerivedRef, targetUid: string | undefined): boolean {
+  if (d.controlledByTarget && !(targetUid && o.metadata.ownerReferences?.some((r) => r.controller && r.uid === targetUid))) return false;
+  const a = o.metadata.annotations ?? {};
+  return Object.entries(d.annotations ?? {}).every(([k, v]) => a[k] === v);
+}
+
+/**
+ * After a change is undone, remove what controllers made because of it, in order (a Certificate before
+ * its Secret). A controller that has not seen the undo yet may make one again at once: looked at again
+ * after a moment, and removed again.
+ */
+async function removeDerived(ctx: EngineContext, derived: DerivedRef[], targetUid: string | undefined): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    let removed = 0;
+    for (const d of derived) {
+      const o = await ctx.cluster.tryGet(d.ref); // undefined too when its kind is not served any more
+      if (!o || !isDerived(o, d, targetUid)) continue;
+      try {
+        await ctx.cluster.delete(d.ref, { uid: o.metadata.uid });
+        removed++;
+      } catch (e) {
+        if (!isClusterError(e, 'NotFound') && !isClusterError(e, 'Conflict')) throw e;
+      }
+    }
+    if (!removed) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 interface ObjectState {
   live?: KubeObject;
   restore: FieldChange[];
@@ -82,6 +126,7 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
     if (c.action === 'create') checks.push(ctx.cluster.accessCheck(t, 'create', ns), ctx.cluster.accessCheck(t, 'delete', ns));
     if (c.action === 'patch') checks.push(ctx.cluster.accessCheck(t, 'update', ns));
     if (c.action === 'delete') checks.push(ctx.cluster.accessCheck(t, 'delete', ns), ctx.cluster.accessCheck(t, 'create', ns));
+    checks.push(...(await derivedAccess(ctx.cluster, c.derived)));
     return checks;
   },
 
@@ -115,6 +160,7 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
       ref: c.ref,
       rollout: c.rollout,
     };
+    if (c.derived?.length) base.derived = c.derived;
     if (c.action !== 'create') base.before = slim(c.before!);
     if (c.action !== 'delete') base.fields = dry?.fields ?? fieldChanges(c.action === 'create' ? undefined : slim(c.before!), c.after);
     return base;
@@ -223,6 +269,7 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
     const st = step.state as ObjectState;
     if (s.action === 'create') {
       await ctx.cluster.delete(s.ref, { uid: st.live!.metadata.uid, resourceVersion: st.live!.metadata.resourceVersion });
+      if (s.derived) await removeDerived(ctx, s.derived, st.live!.metadata.uid);
       return;
     }
     if (s.action === 'delete') {
@@ -242,6 +289,7 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
       for (const f of paths) next = setPath(next, f.path, f.before, s.before);
       try {
         await ctx.cluster.replace(putBody(next, live.metadata.resourceVersion));
+        if (s.derived) await removeDerived(ctx, s.derived, live.metadata.uid);
         return;
       } catch (e) {
         if (!isClusterError(e, 'Conflict') || attempt >= 4) throw e;
