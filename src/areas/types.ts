@@ -276,6 +276,17 @@ export interface AreaFixtures {
    * handshakes, SubjectAccessReviews): covered by the area's tests against the test bed instead, with why.
    */
   probed?: Record<string, string>;
+  /**
+   * For areas that read and edit local files (the API server's static-pod manifest): the contract test
+   * writes each fixture's `files` into a fresh temp folder, gives the area the options `options(dir)`
+   * names, writes the plan's file changes there (never outside), and lets `settle` play what the cluster
+   * does once they are in place (a kubelet restarting a static pod with its new manifest) before
+   * inspecting again.
+   */
+  local?: {
+    options(dir: string): SessionAreaOptions;
+    settle(objects: KubeObject[], dir: string): KubeObject[];
+  };
 }
 
 export interface RuleFixture {
@@ -285,4 +296,6 @@ export interface RuleFixture {
   passing: KubeObject[];
   /** Answers whose plan fixes it; absent when it needs a person (its findings must be `fixable: false`). */
   fix?: Answers;
+  /** Local files of the failing cluster (relative path → text), for areas with `local` (see AreaFixtures). */
+  files?: Record<string, string>;
 }

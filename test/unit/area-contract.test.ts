@@ -2,15 +2,18 @@
 // failing, a passing and a fixed fixture (or is a probe of the live API server, tested against the test
 // bed instead, or needs a person and says so); plan is pure and never mutates what it is given.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'node:test';
 import { AREAS } from '../../src/areas/registry.js';
-import { withDefaults, type AreaFixtures, type Finding, type InspectContext, type Inspection } from '../../src/areas/types.js';
+import { withDefaults, type AreaFixtures, type Finding, type InspectContext, type Inspection, type SessionAreaOptions } from '../../src/areas/types.js';
 import { ClusterError } from '../../src/cluster/errors.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { compose } from '../../src/engine/compose.js';
 
 /** A cluster made of objects, and nothing else: any live request is refused like a user without rights would be. */
-function fixtureContext(objects: KubeObject[]): InspectContext {
+function fixtureContext(objects: KubeObject[], options: SessionAreaOptions = {}): InspectContext {
   const refuse = () => Promise.reject(new ClusterError('Forbidden', 'fixture cluster: no API server behind it'));
   const known: Record<string, unknown> = { concurrency: 4, server: 'https://fixture.invalid', contextName: 'fixture', readOnly: true };
   const cluster = new Proxy(known, {
@@ -26,7 +29,7 @@ function fixtureContext(objects: KubeObject[]): InspectContext {
     identity: { username: 'fixture-admin', groups: ['system:authenticated'] },
     scope: { all, namespaces: [...names].sort(), inScope: (ns) => ns !== undefined && names.has(ns), infrastructure: new Map() },
     list: async (kind, apiVersion) => objects.filter((o) => o.kind === kind && (!apiVersion || o.apiVersion === apiVersion)).map((o) => structuredClone(o)),
-    options: {},
+    options,
   };
 }
 
@@ -42,7 +45,7 @@ const key = (o: { apiVersion: string; kind: string; metadata: { namespace?: stri
   `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 for (const area of AREAS) {
-  test(`${area.id}: every rule has fixtures; every finding's rule is declared; fixtures fail, pass and get fixed; plan is pure`, async () => {
+  test(`${area.id}: every rule has fixtures; every finding's rule is declared; fixtures fail, pass and get fixed; plan is pure`, async (t) => {
     const { fixtures } = (await import(`../../src/areas/${area.id}/fixtures.js`)) as { fixtures: AreaFixtures };
     const declared = new Set(area.rules.map((r) => r.id));
     const covered = new Set([...Object.keys(fixtures.rules), ...Object.keys(fixtures.probed ?? {})]);
@@ -56,8 +59,21 @@ for (const area of AREAS) {
       [],
       'fixtures of undeclared rules',
     );
-    const inspect = async (objects: KubeObject[]): Promise<Inspection> => {
-      const ins = await area.inspect(fixtureContext(objects));
+    // Local files (a static-pod manifest): each fixture in a temp folder of its own, removed at the end.
+    const dirs: string[] = [];
+    const local = (files: Record<string, string> | undefined): { dir?: string; options: SessionAreaOptions } => {
+      if (!files || !fixtures.local) return { options: {} };
+      const dir = mkdtempSync(path.join(os.tmpdir(), `kube-harden-contract-${area.id}-`));
+      dirs.push(dir);
+      for (const [name, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        writeFileSync(path.join(dir, name), text);
+      }
+      return { dir, options: fixtures.local.options(dir) };
+    };
+    t.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const inspect = async (objects: KubeObject[], options: SessionAreaOptions = {}): Promise<Inspection> => {
+      const ins = await area.inspect(fixtureContext(objects, options));
       const undeclared = ins.findings.filter((f) => !declared.has(f.rule));
       assert.deepEqual(
         undeclared.map((f) => f.rule),
@@ -68,7 +84,8 @@ for (const area of AREAS) {
     };
     let fixedCount = 0;
     for (const [rule, fx] of Object.entries(fixtures.rules)) {
-      const failing = await inspect(fx.failing);
+      const here = local(fx.files);
+      const failing = await inspect(fx.failing, here.options);
       const hits = failing.findings.filter((f: Finding) => f.rule === rule);
       assert.ok(hits.length > 0, `${rule}: the failing fixture is not found`);
       const passing = await inspect(fx.passing);
@@ -93,11 +110,19 @@ for (const area of AREAS) {
       // The cluster as the plan leaves it (object changes), inspected again.
       const after = new Map(fx.failing.map((o) => [key(o), o]));
       for (const c of changes) {
+        if (c.kind === 'file') {
+          // Written where the fixture's files are, and nowhere else.
+          assert.ok(here.dir && c.path.startsWith(here.dir + path.sep), `${rule}: a file change outside the fixture's folder: ${c.path}`);
+          mkdirSync(path.dirname(c.path), { recursive: true });
+          writeFileSync(c.path, c.after);
+          continue;
+        }
         if (c.kind !== 'object') continue;
         if (c.action === 'delete') after.delete(key(c.before!));
         else after.set(key(c.after!), c.after!);
       }
-      const fixed = await inspect([...after.values()]);
+      const settled = here.dir && fixtures.local ? fixtures.local.settle([...after.values()], here.dir) : [...after.values()];
+      const fixed = await inspect(settled, here.options);
       assert.deepEqual(
         fixed.findings.filter((f) => f.rule === rule).map((f) => f.message),
         [],
