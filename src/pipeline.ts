@@ -175,7 +175,7 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
       changes,
       dry,
       left: leftFindings(state.inspection.findings, changes),
-      sections: session.review(changes, dry).filter((s) => s.area === id),
+      sections: session.review(changes, dry, answers).filter((s) => s.area === id),
     };
     plans.set(id, plan);
     if ((await port.areaPlan(plan)) === BACK) {
@@ -235,7 +235,7 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
     deferred: changes.filter((c) => dry.get(c.id)?.deferred).length,
   });
   const left = chosen.flatMap((id) => leftFindings(session.state(id).inspection.findings, changes));
-  await port.review({ context: ctx, preview: session.preview, changes, dry, sections: session.review(changes, dry), guards, left });
+  await port.review({ context: ctx, preview: session.preview, changes, dry, sections: session.review(changes, dry, answers), guards, left });
 
   if (session.preview) return finish({ outcome: 'preview', code: failedDry.length ? 1 : 0 });
   if (failedDry.length) {

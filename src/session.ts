@@ -190,7 +190,7 @@ export class Session {
       version: this.version,
       identity: this.identity,
       scope: this.scope,
-      options: { apiserverManifest: this.opts.apiserverManifest, rolloutTimeoutMs: this.opts.rolloutTimeoutMs },
+      options: { apiserverManifest: this.opts.apiserverManifest, rolloutTimeoutMs: this.opts.rolloutTimeoutMs, scanImages: this.opts.scanImages },
       list: (kind: string, apiVersion?: string) => cache.list(kind, apiVersion),
     };
     this.states = await pMap(
@@ -254,13 +254,14 @@ export class Session {
     return out;
   }
 
-  review(changes: Change[], dry: Map<string, DryRunResult>): ReviewSection[] {
+  review(changes: Change[], dry: Map<string, DryRunResult>, answers: Answers): ReviewSection[] {
     return this.states.flatMap(
       (s) =>
         s.area.review?.(
           s.inspection,
           changes.filter((c) => c.areas.includes(s.area.id)),
           dry,
+          answers,
         ) ?? [],
     );
   }

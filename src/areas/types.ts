@@ -97,6 +97,8 @@ export interface SessionAreaOptions {
   apiserverManifest?: string;
   /** Follow rollouts for at most this long (ms). */
   rolloutTimeoutMs?: number;
+  /** Scan the images in use with the local trivy (--scan-images): slow and runs a tool, so only when asked. */
+  scanImages?: { bin?: string; dir?: string; concurrency?: number; timeoutMs?: number; cacheDir?: string };
 }
 
 export interface Inspection<F = unknown> {
@@ -193,7 +195,7 @@ export interface Area<F = unknown> {
   /** Refuse (or ask for more) before any write: the rbac lock-out check. */
   guard?(ctx: GuardContext): Promise<GuardVerdict[]>;
   /** What the final review shows beside the diffs (impact tables). */
-  review?(inspection: Inspection<F>, changes: Change[], dry: Map<string, DryRunResult>): ReviewSection[];
+  review?(inspection: Inspection<F>, changes: Change[], dry: Map<string, DryRunResult>, answers: Answers): ReviewSection[];
 }
 
 /** The questions asked for these answers: those whose condition holds. */

@@ -111,7 +111,7 @@ test('compose: edits of one target become one change; the phase and risk are the
   assert.throws(() => compose([a, { ...b, base: dep('2') }]), /planned from different versions/);
   const mk = (x: number): Edit => ({ ...base, kind: 'object', op: 'create', area: x ? 'tls' : 'network', reason: 'c', object: { ...dep(), spec: { x } } });
   assert.throws(() => compose([mk(0), mk(1)]), /create it differently/);
-  assert.equal(compose([{ ...a, mutate: (o) => o }]).length, 0, 'an edit that changes nothing is no change');
+  assert.equal(compose([{ ...a, mutate: (o: KubeObject) => o }]).length, 0, 'an edit that changes nothing is no change');
 });
 
 test('waves: one canary, then batches of a quarter of the rest (at least 5)', () => {

@@ -6,7 +6,6 @@ import { confirmationFor } from '../../src/engine/confirm-policy.js';
 import { diffOf } from '../../src/engine/kinds/index.js';
 import { normalise, sameObject } from '../../src/engine/normalise.js';
 import { phasesOf, type Change, type Phase } from '../../src/engine/change.js';
-import { enforceLevelFor } from '../../src/areas/workloads/plan.js';
 
 test('Warning headers: joined entries with commas inside are split on the quoted parts only', () => {
   const h =
@@ -99,24 +98,6 @@ test('confirmation policy', () => {
   assert.equal(confirmationFor({ changes: [change('a', 'update')], interactive: false, yes: true }), 'auto');
   assert.equal(confirmationFor({ changes: [change('a', 'update')], interactive: true }), 'ask');
   assert.equal(confirmationFor({ changes: [change('a', 'update', 'high')], interactive: true }), 'type-the-name');
-});
-
-test('PSA auto: a level only where the server reported no violation and no template breaks it', () => {
-  const p = (restricted: string[] | null, baseline: string[] | null, templateChecks: string[] = []) => ({
-    namespace: 'n',
-    violations: { restricted, baseline },
-    templateChecks,
-  });
-  // A Deployment scaled to zero has no pods for the server to judge: its template still counts.
-  assert.equal(enforceLevelFor('auto', p([], [], ['seccomp'])), 'baseline');
-  assert.equal(enforceLevelFor('auto', p([], [], ['privileged'])), undefined);
-  assert.equal(enforceLevelFor('auto', p([], [], ['readOnlyRootFilesystem', 'automountToken'])), 'restricted');
-  assert.equal(enforceLevelFor('auto', p([], [])), 'restricted');
-  assert.equal(enforceLevelFor('auto', p(['x'], [])), 'baseline');
-  assert.equal(enforceLevelFor('auto', p(['x'], ['y'])), undefined);
-  assert.equal(enforceLevelFor('auto', p(null, null)), undefined);
-  assert.equal(enforceLevelFor('restricted', p(['x'], ['y'])), 'restricted');
-  assert.equal(enforceLevelFor('warn-only', p([], [])), undefined);
 });
 
 test('the streamed JSON report parses and equals the one-piece report', async () => {

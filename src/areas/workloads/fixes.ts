@@ -1,4 +1,4 @@
-import type { FixId } from './checks.js';
+import { normCap, type FixId } from './checks.js';
 import { allContainers, effective, type Container, type PodSpec, type SecurityContext } from './pod-spec.js';
 
 export interface FixOptions {
@@ -38,7 +38,7 @@ export function fixPodSpec(input: PodSpec, opts: FixOptions): FixResult {
     for (const c of containers) {
       if (c.securityContext?.allowPrivilegeEscalation === false) continue;
       // The API server rejects allowPrivilegeEscalation=false beside privileged=true (or CAP_SYS_ADMIN).
-      if (c.securityContext?.privileged === true || (c.securityContext?.capabilities?.add ?? []).includes('SYS_ADMIN')) {
+      if (c.securityContext?.privileged === true || (c.securityContext?.capabilities?.add ?? []).some((a) => normCap(a) === 'SYS_ADMIN')) {
         notes.push(`container ${c.name}: privileged or CAP_SYS_ADMIN, so allowPrivilegeEscalation cannot be turned off`);
         continue;
       }
@@ -49,7 +49,7 @@ export function fixPodSpec(input: PodSpec, opts: FixOptions): FixResult {
   if (f.has('dropAll')) {
     for (const c of containers) {
       const caps = (sc(c).capabilities ??= {});
-      if ((caps.drop ?? []).some((d) => d.toUpperCase() === 'ALL')) continue;
+      if ((caps.drop ?? []).some((d) => normCap(d) === 'ALL')) continue;
       caps.drop = ['ALL'];
       applied.add('dropAll');
     }

@@ -1,33 +1,40 @@
-import pMap from 'p-map';
 import { apiVersionOf, builtinByKind } from '../../cluster/resources.js';
 import type { KubeObject } from '../../cluster/types.js';
-import { refOf } from '../../cluster/types.js';
+import { refKey, refOf } from '../../cluster/types.js';
 import type { Finding, InspectContext, Inspection, ReadSpec } from '../types.js';
 import { CHECKS, type Check } from './checks.js';
-import { allContainers, isOwned, isPatchable, podSpecOf, WORKLOAD_KINDS, type PodSpec } from './pod-spec.js';
-import { probeLevel, psaLabels, type NamespacePsa } from './psa.js';
+import { leftAlone, ownershipOf, type Ownership } from './ownership.js';
+import { allContainers, isOwned, isPatchable, podSpecOf, templateMetadataOf, WORKLOAD_KINDS, type PodSpec } from './pod-spec.js';
+import { pinnedVersion, psaLabels, type NamespacePsa } from './psa.js';
 
 /** The one generic evaluator: run every check over a workload's pod spec. */
-export function evaluate(obj: KubeObject, checks: Check[] = CHECKS): Finding[] {
+export function evaluate(obj: KubeObject, checks: Check[] = CHECKS, why?: string): Finding[] {
   const pod = podSpecOf(obj);
   if (!pod) return [];
   const ref = refOf(obj);
   const base = `workloads/%c/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-  const fixable = isPatchable(obj);
   const out: Finding[] = [];
   for (const check of checks) {
     if (check.scope === 'pod') {
-      if (check.fails(pod)) out.push(finding(check, base, ref, fixable));
+      if (check.fails(pod)) out.push(finding(obj, check, base, ref, why));
     } else {
       for (const c of allContainers(pod as PodSpec)) {
-        if (check.fails(pod, c)) out.push(finding(check, base, ref, fixable, c.name));
+        if (check.fails(pod, c)) out.push(finding(obj, check, base, ref, why, c.name));
       }
     }
   }
   return out;
 }
 
-function finding(check: Check, base: string, ref: Finding['ref'], patchable: boolean, container?: string): Finding {
+function finding(obj: KubeObject, check: Check, base: string, ref: Finding['ref'], leftAloneWhy: string | undefined, container?: string): Finding {
+  const manual =
+    check.fixId === undefined
+      ? check.fix
+      : !isPatchable(obj)
+        ? `the pod template of a ${obj.kind} cannot be changed in place: fix what creates it`
+        : leftAloneWhy && !leftAloneWhy.startsWith('node agent')
+          ? leftAloneWhy
+          : undefined;
   return {
     id: base.replace('%c', check.id) + (container ? `/${container}` : ''),
     area: 'workloads',
@@ -36,72 +43,106 @@ function finding(check: Check, base: string, ref: Finding['ref'], patchable: boo
     ref,
     container,
     message: container ? `container ${container} ${check.message}` : `pod ${check.message}`,
-    fixable: patchable && check.fixId !== undefined,
-    manual: check.fixId === undefined ? check.fix : patchable ? undefined : `the pod template of a ${ref.kind} cannot be changed in place: fix its source`,
+    // A node agent can still be chosen explicitly; an operator's or a GitOps tool's object cannot be changed here.
+    fixable: manual === undefined,
+    manual: manual ?? (leftAloneWhy?.startsWith('node agent') ? leftAloneWhy : undefined),
   };
+}
+
+/** A pod the namespace will hold, as Pod Security Admission judges it. */
+export interface JudgedPod {
+  /** refKey of the workload (templates) or of the pod. */
+  key: string;
+  name: string;
+  metadata?: { annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec: PodSpec;
 }
 
 export interface WorkloadFacts {
   namespaces: string[];
+  /** The namespaces in scope that hold cluster infrastructure, with why (never in the default plan). */
+  infrastructure: Record<string, string>;
   psa: NamespacePsa[];
+  /** The policy version to pin Pod Security labels to: the cluster's minor. */
+  psaVersion: string;
   /** The workloads in scope (Deployments, StatefulSets, DaemonSets, CronJobs, standalone Jobs, bare Pods). */
   objects: KubeObject[];
+  /** refKey → who else manages it (operator, GitOps, node agent). */
+  ownership: Record<string, Ownership>;
+  /** Per namespace, the pods no inspected template makes (bare pods, pods of an operator's own controller). */
+  otherPods: Record<string, JudgedPod[]>;
   /** The Namespace objects in scope. */
   namespaceObjects: KubeObject[];
 }
 
 export const WORKLOAD_READS: ReadSpec[] = WORKLOAD_KINDS.map((kind) => ({ apiVersion: apiVersionOf(builtinByKind(kind)), kind }));
 
+const INSPECTED_OWNERS = new Set(['ReplicaSet', 'Job']);
+
 export async function inspectWorkloads(ctx: InspectContext): Promise<Inspection<WorkloadFacts>> {
-  const { cluster, scope } = ctx;
+  const { scope } = ctx;
   ctx.onProgress?.('reading workloads');
   const objects: KubeObject[] = [];
   const findings: Finding[] = [];
-  const nsWithPods = new Set<string>();
+  const ownership: Record<string, Ownership> = {};
+  const otherPods: Record<string, JudgedPod[]> = {};
   const lists = await Promise.all(WORKLOAD_READS.map((r) => ctx.list(r.kind, r.apiVersion)));
   for (const o of lists.flat()) {
-    if (!scope.inScope(o.metadata.namespace)) continue;
-    if (o.kind === 'Pod') nsWithPods.add(o.metadata.namespace!);
-    // Pods of a ReplicaSet and Jobs of a CronJob are judged through the template that made them.
-    if ((o.kind === 'Pod' || o.kind === 'Job') && isOwned(o)) continue;
+    const ns = o.metadata.namespace;
+    if (!scope.inScope(ns)) continue;
+    if (o.kind === 'Pod' && isOwned(o)) {
+      // Pods of a ReplicaSet or a Job are judged through the template that made them; pods of anything
+      // else (an operator's own controller, a static pod) are judged as they are.
+      const owner = (o.metadata.ownerReferences ?? []).find((r) => r.controller)!;
+      if (!INSPECTED_OWNERS.has(owner.kind))
+        (otherPods[ns!] ??= []).push({
+          key: refKey(refOf(o)),
+          name: `pod/${o.metadata.name}`,
+          metadata: o.metadata as JudgedPod['metadata'],
+          spec: o.spec as PodSpec,
+        });
+      continue;
+    }
+    if (o.kind === 'Job' && isOwned(o)) continue;
     objects.push(o);
-    for (const f of evaluate(o)) findings.push(f);
+    const own = ownershipOf(o);
+    if (own.owner || own.gitops || own.nodeAgent) ownership[refKey(refOf(o))] = own;
+    for (const f of evaluate(o, CHECKS, leftAlone(own))) findings.push(f);
   }
   const nsObjects = scope.all.filter((n) => scope.inScope(n.metadata.name));
-
-  // Pod Security Admission: what each namespace enforces, and what the server says a stricter level would reject.
-  const templateChecks = new Map<string, Set<string>>();
-  for (const f of findings) {
-    const ns = f.ref.namespace;
-    if (!ns) continue;
-    const set = templateChecks.get(ns) ?? new Set<string>();
-    set.add(f.rule);
-    templateChecks.set(ns, set);
-  }
-  ctx.onProgress?.('asking the API server about Pod Security levels (dry-run)');
-  const psa = await pMap(
-    nsObjects,
-    async (ns): Promise<NamespacePsa> => {
-      const name = ns.metadata.name;
-      const hasPods = nsWithPods.has(name);
-      const [restricted, baseline] = hasPods ? await Promise.all([probeLevel(cluster, ns, 'restricted'), probeLevel(cluster, ns, 'baseline')]) : [[], []];
-      return { namespace: name, ...psaLabels(ns), violations: { restricted, baseline }, templateChecks: [...(templateChecks.get(name) ?? [])] };
-    },
-    { concurrency: cluster.concurrency },
-  );
+  const psa = nsObjects.map(psaLabels);
   for (const p of psa) {
-    if (p.enforce !== 'restricted' && p.enforce !== 'baseline') {
-      const ns = nsObjects.find((n) => n.metadata.name === p.namespace)!;
-      findings.push({
-        id: `workloads/podSecurityAdmission/Namespace//${p.namespace}`,
-        area: 'workloads',
-        rule: 'podSecurityAdmission',
-        severity: 'medium',
-        ref: refOf(ns),
-        message: p.enforce ? `namespace enforces only "${p.enforce}" Pod Security` : 'namespace enforces no Pod Security level',
-        fixable: true,
-      });
-    }
+    if (p.enforce === 'restricted' || p.enforce === 'baseline') continue;
+    const ns = nsObjects.find((n) => n.metadata.name === p.namespace)!;
+    findings.push({
+      id: `workloads/podSecurityAdmission/Namespace//${p.namespace}`,
+      area: 'workloads',
+      rule: 'podSecurityAdmission',
+      severity: 'medium',
+      ref: refOf(ns),
+      message: p.enforce ? `namespace enforces only "${p.enforce}" Pod Security` : 'namespace enforces no Pod Security level',
+      fixable: true,
+    });
   }
-  return { area: 'workloads', findings, facts: { namespaces: scope.namespaces, psa, objects, namespaceObjects: nsObjects } };
+  const infrastructure = Object.fromEntries([...scope.infrastructure].filter(([ns]) => scope.inScope(ns)));
+  return {
+    area: 'workloads',
+    findings,
+    facts: {
+      namespaces: scope.namespaces,
+      infrastructure,
+      psa,
+      psaVersion: pinnedVersion(ctx.version.minor),
+      objects,
+      ownership,
+      otherPods,
+      namespaceObjects: nsObjects,
+    },
+    notes: Object.keys(infrastructure).length ? [`infrastructure namespaces left out by default: ${Object.keys(infrastructure).join(', ')}`] : undefined,
+  };
+}
+
+/** The pods a namespace holds from this workload's template (a bare Pod: itself). */
+export function judgedPod(obj: KubeObject, spec: PodSpec = podSpecOf(obj)!): JudgedPod {
+  return { key: refKey(refOf(obj)), name: `${obj.kind.toLowerCase()}/${obj.metadata.name}`, metadata: templateMetadataOf(obj), spec };
 }

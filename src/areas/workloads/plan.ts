@@ -6,12 +6,14 @@ import { fieldChanges, setPath } from '../../engine/fields.js';
 import { jsonEqual } from '../../engine/normalise.js';
 import type { Answers, Finding, Inspection } from '../types.js';
 import type { FixId } from './checks.js';
-import { fixPodSpec } from './fixes.js';
-import type { WorkloadFacts } from './inspect.js';
+import { fixPodSpec, type FixResult } from './fixes.js';
+import { judgedPod, type JudgedPod, type WorkloadFacts } from './inspect.js';
 import { isPatchable, podSpecOf, type PodSpec } from './pod-spec.js';
-import { LEVEL_CHECKS, PSA_PREFIX, stricter, type NamespacePsa, type PsaLevel } from './psa.js';
+import { PSA_PREFIX, safeLevel, stricter, type LevelVerdict, type NamespacePsa, type PsaLevel } from './psa.js';
 
-export type PsaMode = 'auto' | 'restricted' | 'baseline' | 'warn-only' | 'skip';
+export type PsaMode = 'auto' | 'restricted' | 'baseline' | 'per-namespace' | 'warn-only' | 'skip';
+/** A choice of the per-namespace question. */
+export type PsaChoice = 'auto' | 'restricted' | 'baseline' | 'unchanged';
 
 const FIX_LABEL: Record<FixId, string> = {
   noEscalation: 'allowPrivilegeEscalation=false',
@@ -24,28 +26,8 @@ const FIX_LABEL: Record<FixId, string> = {
   automountToken: 'no service-account token',
 };
 
-/** The enforce level a namespace gets under a PSA mode; undefined: leave enforce alone. */
-export function enforceLevelFor(mode: PsaMode, p: NamespacePsa): PsaLevel | undefined {
-  if (mode === 'skip' || mode === 'warn-only') return undefined;
-  if (mode === 'restricted' || mode === 'baseline') return mode;
-  // auto: a level where the server says no existing pod would be rejected and no pod template breaks it.
-  const clean = (level: 'baseline' | 'restricted') =>
-    p.violations[level] !== null && p.violations[level]!.length === 0 && !(p.templateChecks ?? []).some((c) => LEVEL_CHECKS[level].includes(c));
-  if (clean('restricted')) return 'restricted';
-  if (clean('baseline')) return 'baseline';
-  return undefined;
-}
-
-/**
- * The workload with a new pod spec. Copies only the path down to the pod spec and shares the rest
- * with the original (plans and changes are never mutated), which halves a 10,000-workload plan's memory.
- */
-function setPodSpec(obj: KubeObject, pod: PodSpec): KubeObject {
-  const spec = obj.spec as Record<string, any>;
-  const withTemplate = (t: Record<string, any>) => ({ ...t, template: { ...t.template, spec: pod } });
-  const newSpec = obj.kind === 'CronJob' ? { ...spec, jobTemplate: { ...spec.jobTemplate, spec: withTemplate(spec.jobTemplate.spec) } } : withTemplate(spec);
-  return { ...obj, metadata: { ...obj.metadata }, spec: newSpec };
-}
+/** Images known to run as a non-root user without pulling them (distroless :nonroot and friends). */
+const NONROOT_IMAGE = /(:|-)nonroot(\b|$)|\/distroless\/.*:.*nonroot|chainguard\/.*:latest-nonroot/;
 
 /** Finding ids per object, indexed once (10,000 objects x 60,000 findings must not be a nested loop). */
 function indexFindings(findings: Finding[]): (obj: KubeObject) => string[] {
@@ -59,31 +41,136 @@ function indexFindings(findings: Finding[]): (obj: KubeObject) => string[] {
   return (obj) => byRef.get(refKey(refOf(obj))) ?? [];
 }
 
-export function planWorkloads(ins: Inspection<WorkloadFacts>, answers: Answers): Edit[] {
-  const namespaces = new Set((answers['workloads.namespaces'] as string[] | undefined) ?? []);
-  const fixes = new Set((answers['workloads.fixes'] as FixId[] | undefined) ?? []);
+/**
+ * The workload with a new pod spec. Copies only the path down to the pod spec and shares the rest
+ * with the original (plans and changes are never mutated), which halves a 10,000-workload plan's memory.
+ */
+function setPodSpec(obj: KubeObject, pod: PodSpec): KubeObject {
+  const spec = obj.spec as Record<string, any>;
+  const withTemplate = (t: Record<string, any>) => ({ ...t, template: { ...t.template, spec: pod } });
+  const newSpec = obj.kind === 'CronJob' ? { ...spec, jobTemplate: { ...spec.jobTemplate, spec: withTemplate(spec.jobTemplate.spec) } } : withTemplate(spec);
+  return { ...obj, metadata: { ...obj.metadata }, spec: newSpec };
+}
+
+/**
+ * The fixed pod spec applied to the pod spec `current` (which is `original` unless another area changed
+ * it first): the paths the fix changed in `original` are set in `current`, the rest of `current` stays.
+ */
+function mergePodFixes(current: PodSpec, original: PodSpec, fixed: PodSpec): PodSpec {
+  if (current === original) return fixed;
+  let out: PodSpec = current;
+  for (const f of fieldChanges(original, fixed)) out = setPath(out, f.path, f.ours);
+  return out;
+}
+
+export interface WorkloadPlanInput {
+  namespaces: Set<string>;
+  fixes: Set<FixId>;
+  runAsUser?: number;
+  nodeAgents: Set<string>;
+  mode: PsaMode;
+  perNamespace: Record<string, PsaChoice>;
+}
+
+export function readAnswers(answers: Answers): WorkloadPlanInput {
   const uidText = String(answers['workloads.runAsUser'] ?? '').trim();
-  const runAsUser = uidText === '' ? undefined : Number(uidText);
-  const mode = (answers['workloads.psa'] as PsaMode | undefined) ?? 'auto';
+  return {
+    namespaces: new Set((answers['workloads.namespaces'] as string[] | undefined) ?? []),
+    fixes: new Set((answers['workloads.fixes'] as FixId[] | undefined) ?? []),
+    runAsUser: uidText === '' ? undefined : Number(uidText),
+    nodeAgents: new Set((answers['workloads.nodeAgents'] as string[] | undefined) ?? []),
+    mode: (answers['workloads.psa'] as PsaMode | undefined) ?? 'auto',
+    perNamespace: (answers['workloads.psaLevels'] as Record<string, PsaChoice> | undefined) ?? {},
+  };
+}
+
+/** The workloads this plan patches, with their fixed pod specs (pure). */
+export function fixedWorkloads(facts: WorkloadFacts, input: WorkloadPlanInput): Array<{ obj: KubeObject; pod: PodSpec; r: FixResult }> {
+  const out: Array<{ obj: KubeObject; pod: PodSpec; r: FixResult }> = [];
+  for (const obj of facts.objects) {
+    if (!isPatchable(obj) || !input.namespaces.has(obj.metadata.namespace!)) continue;
+    const key = refKey(refOf(obj));
+    const own = facts.ownership[key];
+    if (own?.owner || own?.gitops) continue;
+    if (own?.nodeAgent && !input.nodeAgents.has(key)) continue;
+    const pod = podSpecOf(obj);
+    if (!pod) continue;
+    const r = fixPodSpec(pod, { fixes: input.fixes, runAsUser: input.runAsUser });
+    if (jsonEqual(r.pod, pod)) continue;
+    out.push({ obj, pod, r });
+  }
+  return out;
+}
+
+/** What each namespace will hold after the plan: patched templates, unpatched ones, and the other pods. */
+export function podsAfter(facts: WorkloadFacts, patched: Map<string, PodSpec>): Map<string, JudgedPod[]> {
+  const byNs = new Map<string, JudgedPod[]>();
+  const add = (ns: string, p: JudgedPod) => (byNs.get(ns) ?? byNs.set(ns, []).get(ns)!).push(p);
+  for (const obj of facts.objects) {
+    const key = refKey(refOf(obj));
+    const spec = patched.get(key) ?? podSpecOf(obj);
+    if (spec) add(obj.metadata.namespace!, judgedPod(obj, spec));
+  }
+  for (const [ns, pods] of Object.entries(facts.otherPods)) for (const p of pods) add(ns, p);
+  return byNs;
+}
+
+export interface LevelDecision {
+  /** The enforce level to set; undefined: enforce left as it is. */
+  enforce?: PsaLevel;
+  /** Why (kept, lowered never, blocked by pods). */
+  note: string;
+  verdict: LevelVerdict;
+}
+
+/** The enforce level a namespace gets, never one that refuses a pod it will hold, never lowering or overriding an explicit one unasked. */
+export function decideLevel(p: NamespacePsa, verdict: LevelVerdict, mode: PsaMode, choice?: PsaChoice): LevelDecision {
+  const safe = verdict.level;
+  const explicit = p.enforce !== undefined;
+  const block = (level: 'baseline' | 'restricted') =>
+    verdict.blockers[level].slice(0, 3).join('; ') + (verdict.blockers[level].length > 3 ? `; and ${verdict.blockers[level].length - 3} more` : '');
+  const want: PsaChoice | 'none' =
+    mode === 'per-namespace' ? (choice ?? 'auto') : mode === 'auto' || mode === 'restricted' || mode === 'baseline' ? mode : 'none';
+  if (want === 'none' || want === 'unchanged') return { note: 'enforce left as it is', verdict };
+  if (explicit && mode !== 'per-namespace')
+    return { note: `enforce=${p.enforce} was set by someone: left as it is (choose a level per namespace to change it)`, verdict };
+  const target: PsaLevel = want === 'auto' ? safe : want;
+  if (target === 'privileged') return { note: `enforce left as it is: even baseline would refuse ${block('baseline')}`, verdict };
+  if (!stricter(safe, target)) {
+    const level = target as 'baseline' | 'restricted';
+    return { note: `enforce ${target} would refuse ${block(level)}: enforce left as it is`, verdict };
+  }
+  if (explicit && stricter(p.enforce, target)) return { note: `enforce=${p.enforce} is already as strict: left as it is`, verdict };
+  return { enforce: target, note: `every pod it will hold passes ${target}`, verdict };
+}
+
+export function planWorkloads(ins: Inspection<WorkloadFacts>, answers: Answers): Edit[] {
+  const input = readAnswers(answers);
   const facts = ins.facts;
   const edits: Edit[] = [];
   const findingIdsFor = indexFindings(ins.findings);
-  const namespaceObjects = new Map(facts.namespaceObjects.map((o) => [o.metadata.name, o]));
+  const patched = new Map<string, PodSpec>();
 
-  for (const obj of facts.objects) {
-    if (!isPatchable(obj) || !namespaces.has(obj.metadata.namespace!)) continue;
-    const pod = podSpecOf(obj);
-    if (!pod) continue;
-    const r = fixPodSpec(pod, { fixes, runAsUser });
-    if (jsonEqual(r.pod, pod)) continue;
+  for (const { obj, pod, r } of fixedWorkloads(facts, input)) {
+    patched.set(refKey(refOf(obj)), r.pod);
     let risk: Risk = 'medium';
-    const notes = ['changing the pod template rolls out new pods'];
-    if (r.applied.includes('runAsNonRoot')) notes.push('an image that runs as root will then fail to start (CreateContainerConfigError)');
+    const notes = ['changing the pod template rolls out new pods (followed until Ready; a stalled rollout is rolled back)'];
+    if (r.applied.includes('runAsNonRoot')) {
+      const explicitUser = r.pod.securityContext?.runAsUser !== undefined || r.pod.containers.every((c) => c.securityContext?.runAsUser !== undefined);
+      const knownNonRoot = r.pod.containers.every((c) => NONROOT_IMAGE.test(c.image ?? ''));
+      if (explicitUser) notes.push('runAsNonRoot with an explicit runAsUser: the container runs as that user');
+      else if (knownNonRoot) notes.push('runAsNonRoot: the images are built to run as a non-root user');
+      else notes.push('runAsNonRoot: an image whose user is root will not start (CreateContainerConfigError); its rollout is watched and rolled back');
+    }
     if (r.applied.includes('readOnlyRootFilesystem')) {
       risk = 'high';
       notes.push('applications that write outside mounted volumes will fail');
     }
     if (r.applied.includes('noPrivileged') || r.applied.includes('hostNamespaces')) risk = 'high';
+    if (facts.ownership[refKey(refOf(obj))]?.nodeAgent) {
+      risk = 'high';
+      notes.push('a node agent, chosen explicitly: it may stop working on real nodes');
+    }
     notes.push(...r.notes);
     const newPod = r.pod;
     edits.push({
@@ -101,31 +188,28 @@ export function planWorkloads(ins: Inspection<WorkloadFacts>, answers: Answers):
     });
   }
 
-  if (mode !== 'skip') {
+  if (input.mode !== 'skip') {
+    const after = podsAfter(facts, patched);
+    const namespaceObjects = new Map(facts.namespaceObjects.map((o) => [o.metadata.name, o]));
+    const version = facts.psaVersion;
     for (const p of facts.psa) {
-      if (!namespaces.has(p.namespace)) continue;
+      if (!input.namespaces.has(p.namespace)) continue;
       const ns = namespaceObjects.get(p.namespace);
       if (!ns) continue;
+      const d = decideLevel(p, safeLevel(after.get(p.namespace) ?? [], version), input.mode, input.perNamespace[p.namespace]);
       const labels: Record<string, string> = {};
-      const level = enforceLevelFor(mode, p);
-      const set = (k: string, v: string) => {
-        labels[PSA_PREFIX + k] = v;
-      };
-      // Never weaken what a namespace already enforces.
-      if (level && !stricter(p.enforce, level)) {
-        set('enforce', level);
-        set('enforce-version', 'latest');
+      if (d.enforce) {
+        labels[`${PSA_PREFIX}enforce`] = d.enforce;
+        labels[`${PSA_PREFIX}enforce-version`] = version;
       }
-      if (!stricter(p.warn, 'restricted')) {
-        set('warn', 'restricted');
-        set('warn-version', 'latest');
+      for (const k of ['warn', 'audit'] as const) {
+        if (!stricter(p[k], 'restricted')) {
+          labels[`${PSA_PREFIX}${k}`] = 'restricted';
+          labels[`${PSA_PREFIX}${k}-version`] = version;
+        }
       }
-      if (!stricter(p.audit, 'restricted')) {
-        set('audit', 'restricted');
-        set('audit-version', 'latest');
-      }
-      if (Object.keys(labels).length === 0) continue;
-      const rejected = level && level !== 'privileged' ? (p.violations[level] ?? []) : [];
+      const current = ns.metadata.labels ?? {};
+      if (Object.entries(labels).every(([k, v]) => current[k] === v)) continue;
       edits.push({
         kind: 'object',
         op: 'mutate',
@@ -133,27 +217,17 @@ export function planWorkloads(ins: Inspection<WorkloadFacts>, answers: Answers):
         base: ns,
         mutate: (o) => ({ ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels } } }),
         findingIds: findingIdsFor(ns),
-        reason: level
-          ? `Pod Security: enforce ${level}, warn and audit restricted`
-          : 'Pod Security: warn and audit restricted (enforce left as is: existing pods would be rejected)',
-        risk: level === 'restricted' ? 'medium' : 'low',
-        riskNote: level
-          ? `new pods that break the ${level} profile will be refused${rejected.length ? `; the server warns: ${rejected.join(' | ')}` : ''}`
-          : 'only warnings and audit annotations; nothing is refused',
+        reason: d.enforce
+          ? `Pod Security: enforce ${d.enforce} (${version}), warn and audit restricted`
+          : `Pod Security: warn and audit restricted (${version}); ${d.note}`,
+        risk: d.enforce === 'restricted' ? 'medium' : 'low',
+        riskNote: d.enforce
+          ? `new pods that break ${d.enforce} will be refused; set after the rollouts, since ${d.note}`
+          : 'only warnings and audit annotations: nothing is refused',
+        // After the rollouts: the namespace is judged on the pods the new templates make.
         phase: 'after-rollout',
       });
     }
   }
   return edits;
-}
-
-/**
- * The fixed pod spec applied to the pod spec `current` (which is `original` unless another area changed
- * it first): the paths the fix changed in `original` are set in `current`, the rest of `current` stays.
- */
-function mergePodFixes(current: PodSpec, original: PodSpec, fixed: PodSpec): PodSpec {
-  if (current === original) return fixed;
-  let out: PodSpec = current;
-  for (const f of fieldChanges(original, fixed)) out = setPath(out, f.path, f.ours);
-  return out;
 }

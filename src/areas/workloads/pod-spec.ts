@@ -47,6 +47,15 @@ export function podSpecOf(obj: KubeObject): PodSpec | undefined {
   }
 }
 
+/** The metadata of the pods a workload makes (its template's), where AppArmor annotations live. */
+export function templateMetadataOf(obj: KubeObject): { annotations?: Record<string, string>; labels?: Record<string, string> } | undefined {
+  const spec = obj.spec as Record<string, any> | undefined;
+  if (!spec) return undefined;
+  if (obj.kind === 'Pod') return obj.metadata as { annotations?: Record<string, string> };
+  if (obj.kind === 'CronJob') return spec.jobTemplate?.spec?.template?.metadata;
+  return spec.template?.metadata;
+}
+
 /** Pod templates of Jobs and running Pods are immutable: those need their owner or source fixed. */
 export function isPatchable(obj: KubeObject): boolean {
   return obj.kind === 'Deployment' || obj.kind === 'StatefulSet' || obj.kind === 'DaemonSet' || obj.kind === 'CronJob';
