@@ -88,20 +88,29 @@ export interface ProbeFacts {
   insecurePort: InsecurePortFacts;
 }
 
-/** Anonymous requests to each path, concurrently; a failed request is `unknown` with why. */
+/**
+ * Anonymous requests to each path; a failed request is `unknown` with why. One at a time, and retried
+ * on a GOAWAY: the API server closes HTTP/2 connections of unauthenticated clients after a refusal (its
+ * mitigation of HTTP/2 rapid reset), which fails the requests already queued on that connection.
+ */
 export async function probeAnonymous(cluster: Cluster, paths = ANONYMOUS_PATHS): Promise<AnonymousResult[]> {
-  return pMap(
-    paths,
-    async (path): Promise<AnonymousResult> => {
+  const out: AnonymousResult[] = [];
+  for (const path of paths) {
+    let last = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const r = await cluster.rest.anonymous(path);
-        return { path, status: r.status };
+        out.push({ path, status: r.status });
+        last = '';
+        break;
       } catch (e) {
-        return { path, status: 'unknown', detail: (e as Error).message };
+        last = (e as Error).message;
+        if (!/GOAWAY|other side closed|socket hang up|ECONNRESET/i.test(last)) break;
       }
-    },
-    { concurrency: 4 },
-  );
+    }
+    if (last) out.push({ path, status: 'unknown', detail: last });
+  }
+  return out;
 }
 
 export function endpointOf(server: string): { host: string; port: number } {
