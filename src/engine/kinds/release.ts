@@ -9,7 +9,7 @@ import type { AccessCheck } from '../../cluster/client.js';
 import type { ReleaseChange } from '../change.js';
 import { diffTexts } from '../diff.js';
 import type { StoredRelease } from '../stored.js';
-import { ConflictError, type KindHandler, type RollbackStep } from './types.js';
+import { ConflictError, type EngineContext, type KindHandler, type RollbackStep } from './types.js';
 import { parseAllDocuments } from 'yaml';
 
 /** The arguments of the install or upgrade (without --dry-run); values go through stdin. */
@@ -33,6 +33,18 @@ function flatten(v: Record<string, unknown>, prefix = ''): Record<string, unknow
     else out[`${prefix}${k}`] = x;
   }
   return out;
+}
+
+/**
+ * `helm template` of the change. It renders offline, for the Kubernetes version helm was built with unless
+ * told otherwise: told the cluster's own version, so charts with a kubeVersion constraint or
+ * Capabilities-dependent templates render what the install will.
+ */
+async function template(c: ReleaseChange, ctx: EngineContext): Promise<string> {
+  const v = await ctx.cluster.version().catch(() => undefined);
+  const args = ['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])];
+  if (v?.gitVersion) args.push('--kube-version', v.gitVersion);
+  return ctx.helm.run(args, `render ${c.chart}`, stringify(c.values));
 }
 
 /** The kinds and namespaces a rendered chart creates, for the permission pre-check. */
@@ -66,11 +78,7 @@ export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
     if (c.createNamespace) checks.push({ verb: 'create', group: '', resource: 'namespaces' });
     let rendered: string;
     try {
-      rendered = await ctx.helm.run(
-        ['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])],
-        `render ${c.chart}`,
-        stringify(c.values),
-      );
+      rendered = await template(c, ctx);
     } catch {
       return checks;
     }
@@ -92,11 +100,7 @@ export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
       if ((current?.revision ?? undefined) !== c.previousRevision) {
         return { ok: false, warnings: [], error: `helm release ${c.release} changed since it was read (revision ${current?.revision ?? 'none'})` };
       }
-      const rendered = await ctx.helm.run(
-        ['template', c.release, c.chart, '--namespace', c.namespace, '--version', c.version, '--values', '-', ...(c.repo ? ['--repo', c.repo] : [])],
-        `render ${c.chart}`,
-        stringify(c.values),
-      );
+      const rendered = await template(c, ctx);
       await ctx.helm.run([...helmArgs(c), '--dry-run=server'], `dry-run helm install of ${c.release}`, stringify(c.values));
       return { ok: true, warnings: [], rendered };
     } catch (e) {
