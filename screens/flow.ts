@@ -361,6 +361,7 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
       answers,
       apiserverManifest: opts.apiserverManifest,
       rolloutTimeoutMs: opts.rolloutTimeout ? opts.rolloutTimeout * 1000 : undefined,
+      scanImages: opts.scanImages ? {} : undefined,
     },
     port,
   );

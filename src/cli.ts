@@ -52,7 +52,8 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
       .option('--save-profile <name>', 'save the answers as a profile at the end')
       .option('--areas <a,b>', 'only these areas (rbac, apiserver, tls, network, workloads, images)', csv)
       .option('--apiserver-manifest <path>', "the API server's static-pod manifest (default: /etc/kubernetes/manifests/kube-apiserver.yaml when readable)")
-      .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds),
+      .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds)
+      .option('--scan-images', 'scan the images in use with the local trivy (slow: runs trivy once per image)'),
   ).action(async (o) => {
     run(
       await ui.harden({
@@ -66,6 +67,7 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
         concurrency: o.concurrency,
         apiserverManifest: o.apiserverManifest,
         rolloutTimeout: o.rolloutTimeout,
+        scanImages: !!o.scanImages,
       }),
     );
   });
@@ -96,9 +98,13 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
     .addOption(new Option('--output <format>', 'report format').choices(['table', 'json', 'sarif', 'junit']).default('table'))
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['low', 'medium', 'high', 'critical']))
     .option('--areas <a,b>', 'only these areas', csv)
+    .option('--scan-images', 'also scan the images in use with the local trivy (slow: runs trivy once per image)')
+    .option('--scan-dir <dir>', "with --scan-images: keep trivy's JSON report per image and summary.json here")
+    .option('--scan-timeout <seconds>', 'with --scan-images: give up on one image after this long (default 300)', seconds)
     .action(async (o) => {
       const { audit } = await import('./commands/audit.js');
-      run(await audit(o));
+      const scanImages = o.scanImages || o.scanDir ? { dir: o.scanDir, timeoutMs: o.scanTimeout ? o.scanTimeout * 1000 : undefined } : undefined;
+      run(await audit({ ...o, scanImages }));
     });
 
   program

@@ -14,6 +14,8 @@ export interface HardenOptions {
   apiserverManifest?: string;
   /** Seconds to follow rollouts before calling them failed. */
   rolloutTimeout?: number;
+  /** Scan the images in use with the local trivy (slow). */
+  scanImages?: boolean;
 }
 
 /** The terminal UI is injected by bin/ (the composition root): the core never imports screens/. */

@@ -1,4 +1,4 @@
-import { severityRank, SEVERITIES, type Severity } from '../areas/types.js';
+import { severityRank, SEVERITIES, type SessionAreaOptions, type Severity } from '../areas/types.js';
 import { EXIT, SafetyError, UsageError } from '../errors.js';
 import { describeAccess } from '../engine/preview.js';
 import { REPORT_FORMATS, writeReport, type ReportFormat } from '../output/report.js';
@@ -9,6 +9,8 @@ export interface AuditOptions extends GlobalOptions {
   output?: string;
   failOn?: string;
   areas?: string[];
+  /** --scan-images: the images area also runs the local trivy. */
+  scanImages?: SessionAreaOptions['scanImages'];
 }
 
 /** Read-only: inspect, report, and exit 1 when a finding is at or above --fail-on. */
