@@ -303,17 +303,28 @@ export interface TruthTable {
   allowed: Array<Array<Array<boolean | null>>>;
 }
 
-/** Every connection between `peers` (pods and external addresses) on every port: the allowed matrix. */
-export function truthTable(model: NetworkModel, peers: Peer[], ports: PortSpec[]): TruthTable {
+/**
+ * Every connection between `peers` (pods and external addresses) on every port: the allowed matrix.
+ * `include`, when given, limits the work to the cells worth having (e.g. the paths that touch one
+ * namespace, each destination's own ports): the others are null, like a path that does not exist.
+ */
+export function truthTable(model: NetworkModel, peers: Peer[], ports: PortSpec[], include?: (src: Peer, dst: Peer, port: PortSpec) => boolean): TruthTable {
   const m = compileModel(model);
+  // Rows with no cell worth having share one all-null row (a filtered table is mostly those).
+  const none: null[] = Object.freeze(ports.map(() => null)) as null[];
   const allowed = peers.map((src) =>
-    peers.map((dst) =>
-      ports.map(({ port, protocol }) => {
-        if (src.kind !== 'pod' && dst.kind !== 'pod') return null;
-        const r = evaluateCompiled(m, src, dst, port, protocol);
-        return r.port.number === null ? null : r.allowed;
-      }),
-    ),
+    peers.map((dst) => {
+      if (src.kind !== 'pod' && dst.kind !== 'pod') return none;
+      let row: Array<boolean | null> | undefined;
+      for (let k = 0; k < ports.length; k++) {
+        const spec = ports[k];
+        if (include && !include(src, dst, spec)) continue;
+        const r = evaluateCompiled(m, src, dst, spec.port, spec.protocol);
+        row ??= ports.map(() => null);
+        row[k] = r.port.number === null ? null : r.allowed;
+      }
+      return row ?? none;
+    }),
   );
   return {
     peers: peers.map((p) => (p.kind === 'pod' ? { key: peerKey(p), namespace: p.namespace } : { key: peerKey(p) })),
@@ -340,31 +351,35 @@ export interface TableDiff {
   kept: number;
 }
 
-function cells(t: TruthTable): Map<string, { ref: PathRef; allowed: boolean | null }> {
-  const out = new Map<string, { ref: PathRef; allowed: boolean | null }>();
-  t.peers.forEach((a, i) =>
-    t.peers.forEach((b, j) =>
-      t.ports.forEach((port, k) => {
-        const ref: PathRef = { from: a.key, to: b.key, port };
+/** The allowed cells of a table, by (from, to, port); the others (denied, no path) are simply absent. */
+function allowedCells(t: TruthTable): Map<string, PathRef> {
+  const out = new Map<string, PathRef>();
+  for (let i = 0; i < t.peers.length; i++)
+    for (let j = 0; j < t.peers.length; j++) {
+      const row = t.allowed[i][j];
+      if (!row.includes(true)) continue;
+      const a = t.peers[i];
+      const b = t.peers[j];
+      for (let k = 0; k < t.ports.length; k++) {
+        if (row[k] !== true) continue;
+        const ref: PathRef = { from: a.key, to: b.key, port: t.ports[k] };
         if (a.namespace !== undefined) ref.fromNamespace = a.namespace;
         if (b.namespace !== undefined) ref.toNamespace = b.namespace;
-        out.set(JSON.stringify([a.key, b.key, port]), { ref, allowed: t.allowed[i][j][k] });
-      }),
-    ),
-  );
+        out.set(`${a.key}\0${b.key}\0${ref.port}`, ref);
+      }
+    }
   return out;
 }
 
 /** The paths a change of policies closes and opens, matched by peer key and port (for the impact preview). */
 export function diffTables(before: TruthTable, after: TruthTable): TableDiff {
-  const a = cells(before);
-  const b = cells(after);
+  const a = allowedCells(before);
+  const b = allowedCells(after);
   const diff: TableDiff = { lost: [], gained: [], kept: 0 };
-  for (const [k, cell] of a) {
-    if (cell.allowed !== true) continue;
-    if (b.get(k)?.allowed === true) diff.kept++;
-    else diff.lost.push(cell.ref);
+  for (const [k, ref] of a) {
+    if (b.has(k)) diff.kept++;
+    else diff.lost.push(ref);
   }
-  for (const [k, cell] of b) if (cell.allowed === true && a.get(k)?.allowed !== true) diff.gained.push(cell.ref);
+  for (const [k, ref] of b) if (!a.has(k)) diff.gained.push(ref);
   return diff;
 }
