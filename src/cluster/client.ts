@@ -311,11 +311,14 @@ export class Cluster {
     const r = await this.rest.request<KubeObject>({
       method: 'DELETE',
       path: resourcePath(t, ref.namespace, ref.name),
+      // The API server reads a DELETE's options from its body when it has one, and then ignores the
+      // query: dryRun must be in the body too, or the "dry run" deletes for real.
       query: { dryRun: opts.dryRun ? 'All' : undefined },
       body: {
         apiVersion: 'v1',
         kind: 'DeleteOptions',
         propagationPolicy: 'Background',
+        ...(opts.dryRun ? { dryRun: ['All'] } : {}),
         ...(Object.keys(preconditions).length ? { preconditions } : {}),
       },
       what: `delete ${describeRef(t, ref)}`,

@@ -95,7 +95,9 @@ export class RestClient {
   }
 
   async request<T = unknown>(req: RestRequest): Promise<RestResponse<T>> {
-    const isDryRun = req.query?.dryRun === 'All';
+    // A DELETE with a body takes its options (dryRun included) from the body alone: the query's is ignored.
+    const bodyOptions = req.method === 'DELETE' && req.body && typeof req.body === 'object' ? (req.body as { dryRun?: unknown }) : undefined;
+    const isDryRun = req.query?.dryRun === 'All' && (!bodyOptions || (Array.isArray(bodyOptions.dryRun) && bodyOptions.dryRun.includes('All')));
     const mutating = req.method !== 'GET';
     if (mutating && !isDryRun) {
       if (this.opts.readOnly) {

@@ -62,6 +62,20 @@ test('read-only (preview) mode refuses any write that is not a dry-run, before s
   const rest = new RestClient(loadKubeConfig({ kubeconfig }), { readOnly: true });
   await assert.rejects(rest.request({ method: 'PUT', path: '/apis/apps/v1/namespaces/a/deployments/b', body: {} }), /refusing to write in preview mode/);
   await assert.rejects(rest.request({ method: 'DELETE', path: '/api/v1/namespaces/a' }), /refusing to write in preview mode/);
+  // A DELETE's body options win over its query: dryRun in the query alone is a real delete.
+  await assert.rejects(
+    rest.request({ method: 'DELETE', path: '/api/v1/namespaces/a', query: { dryRun: 'All' }, body: { kind: 'DeleteOptions', apiVersion: 'v1' } }),
+    /refusing to write in preview mode/,
+  );
   assert.equal(rest.stats.requests, 0);
+  await assert.rejects(
+    rest.request({
+      method: 'DELETE',
+      path: '/api/v1/namespaces/a',
+      query: { dryRun: 'All' },
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] },
+    }),
+    (e: Error) => !/refusing to write/.test(e.message),
+  );
   await rest.close();
 });
