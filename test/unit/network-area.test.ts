@@ -9,7 +9,7 @@ import { compileModel, evaluateCompiled, selectingPolicies, type NetworkPolicy, 
 import { impactOf, policiesAfter } from '../../src/areas/network/impact.js';
 import type { NetworkFacts } from '../../src/areas/network/inspect.js';
 import { dnsPeers, newPodIn, peerOfGroup } from '../../src/areas/network/model.js';
-import { withDefaults, type Answers, type InspectContext, type Inspection } from '../../src/areas/types.js';
+import { withDefaults, type Answers, type InspectContext, type Inspection, type ReviewSection } from '../../src/areas/types.js';
 import { ClusterError } from '../../src/cluster/errors.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { compose } from '../../src/engine/compose.js';
@@ -149,9 +149,10 @@ function context(objects: KubeObject[], infrastructure = new Map([['ingress-ngin
 
 const inspect = (objects: KubeObject[]) => networkArea.inspect(context(objects));
 
-function plan(ins: Inspection<NetworkFacts>, given: Answers): { answers: Answers; changes: Change[] } {
+function plan(ins: Inspection<NetworkFacts>, given: Answers): { answers: Answers; changes: Change[]; review: () => ReviewSection[] } {
   const answers = withDefaults(networkArea.questions(ins), given);
-  return { answers, changes: compose(networkArea.plan(ins, answers)) };
+  const changes = compose(networkArea.plan(ins, answers));
+  return { answers, changes, review: () => networkArea.review!(ins, changes, new Map(), answers) };
 }
 
 const created = (changes: Change[]) =>
@@ -237,7 +238,7 @@ describe('merge with existing policies', () => {
 
   test('keeps what exists, adds only what is missing, and says what it reused', async () => {
     const ins = await inspect(existing());
-    const { changes } = plan(ins, {
+    const { changes, review } = plan(ins, {
       'network.namespaces': ['shop'],
       'network.defaultDeny': 'both',
       'network.allow': ['dns', 'same-namespace'],
@@ -251,7 +252,7 @@ describe('merge with existing policies', () => {
     const reasons = changes.flatMap((c) => c.reasons.map((r) => r.text)).join('\n');
     assert.match(reasons, /reused existing networkpolicy\/allow-same-namespace in shop: it already does what default-deny-ingress would/);
     assert.match(reasons, /reused existing networkpolicy\/allow-same-namespace in shop: it already does what allow-same-namespace-ingress would/);
-    const sections = networkArea.review!(ins, changes, new Map());
+    const sections = review();
     const shopSection = sections.find((s) => s.title === 'Network paths in shop')!;
     const text = shopSection.lines.join('\n');
     assert.match(text, /reused existing networkpolicy\/allow-same-namespace/);
@@ -418,8 +419,7 @@ describe('CNI', () => {
     assert.equal(f.severity, 'high');
     assert.equal(f.fixable, false);
     assert.match(ins.notes![0], /^WARNING: CNI: Flannel DOES NOT ENFORCE NetworkPolicy/);
-    const { changes } = plan(ins, { 'network.namespaces': ['shop'], 'network.defaultDeny': 'ingress' });
-    const sections = networkArea.review!(ins, changes, new Map());
+    const sections = plan(ins, { 'network.namespaces': ['shop'], 'network.defaultDeny': 'ingress' }).review();
     assert.equal(sections[0].title, 'These policies will NOT be enforced');
   });
 });
@@ -445,14 +445,14 @@ describe('impact preview', () => {
     const t0 = performance.now();
     const ins = await inspect(objects);
     const inspectMs = performance.now() - t0;
-    const { changes } = plan(ins, {
+    const { review } = plan(ins, {
       'network.namespaces': ['shop'],
       'network.defaultDeny': 'both',
       'network.allow': ['dns', 'same-namespace'],
       'network.apiServer': [],
     });
     const t1 = performance.now();
-    const sections = networkArea.review!(ins, changes, new Map());
+    const sections = review();
     const reviewMs = performance.now() - t1;
     const text = sections.find((s) => s.title === 'Network paths in shop')!.lines.join('\n');
     assert.match(text, /3004 pod\(s\)/);

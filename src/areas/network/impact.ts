@@ -2,13 +2,13 @@
 // allowed before and after, evaluated on the real pods (grouped: identical pods are one row), namespaces
 // and ports (named ports resolved on the destination), shown as a compact table of what is lost.
 import type { Change } from '../../engine/change.js';
-import type { ReviewSection } from '../types.js';
+import type { Answers, ReviewSection } from '../types.js';
 import type { NetworkPolicy, Peer, Protocol } from './eval-types.js';
 import type { PortSpec } from './evaluate.js';
 import { diffTables, peerKey, truthTable, type PathRef, type TableDiff } from './evaluate.js';
 import type { NetworkFacts } from './inspect.js';
 import { dnsPeers, OUTSIDE, OUTSIDE_PORTS, peerOfGroup } from './model.js';
-import { reusesIn } from './plan.js';
+import { desiredFor, mergeNamespace, readAnswers, reuseText } from './plan.js';
 
 /** Other namespaces' groups per table. */
 const BATCH = 40;
@@ -200,9 +200,17 @@ export function policiesAfter(existing: NetworkPolicy[], changes: Change[]): Net
 }
 
 /** The review sections: the CNI warning, then per namespace what the plan reuses and the paths it cuts. */
-export function reviewNetwork(facts: NetworkFacts, changes: Change[]): ReviewSection[] {
+export function reviewNetwork(facts: NetworkFacts, changes: Change[], answers: Answers = {}): ReviewSection[] {
   const mine = changes.filter((c) => c.kind === 'object' && c.ref.kind === 'NetworkPolicy');
-  if (mine.length === 0) return [];
+  const a = readAnswers(answers);
+  // What the answers wanted that existing policies already do (no change carries those).
+  const reuse = new Map<string, string[]>();
+  for (const ns of a.namespaces) {
+    if (!facts.namespaces.some((n) => n.name === ns)) continue;
+    const texts = mergeNamespace(facts, ns, desiredFor(facts, ns, a)).flatMap((o) => (o.action === 'reuse' ? [reuseText(o, ns)] : []));
+    if (texts.length) reuse.set(ns, texts);
+  }
+  if (mine.length === 0 && reuse.size === 0) return [];
   const out: ReviewSection[] = [];
   if (facts.cni.enforces !== 'yes') {
     out.push({
@@ -213,14 +221,15 @@ export function reviewNetwork(facts: NetworkFacts, changes: Change[]): ReviewSec
     });
   }
   const after = policiesAfter(facts.policies, mine);
-  const namespaces = [...new Set(mine.map((c) => (c.kind === 'object' ? (c.ref.namespace ?? 'default') : '')))].sort();
+  const namespaces = [...new Set([...mine.map((c) => (c.kind === 'object' ? (c.ref.namespace ?? 'default') : '')), ...reuse.keys()])].sort();
   for (const ns of namespaces) {
     const impact = impactOf(facts, facts.policies, after, ns);
     const nsFacts = facts.namespaces.find((n) => n.name === ns);
     const groups = facts.groups.filter((g) => g.namespace === ns);
     const lines: string[] = [];
-    const reused = mine.flatMap((c) => (c.kind === 'object' && (c.ref.namespace ?? 'default') === ns ? c.reasons.flatMap((r) => reusesIn(r.text)) : []));
+    const reused = reuse.get(ns) ?? [];
     for (const r of reused) lines.push(r);
+    if (reused.length && !mine.some((c) => c.kind === 'object' && c.ref.namespace === ns)) lines.push('nothing to add here: existing policies already do all of it');
     const kept = facts.policies.filter(
       (p) => (p.metadata.namespace ?? 'default') === ns && !mine.some((c) => c.kind === 'object' && c.ref.name === p.metadata.name && c.ref.namespace === ns),
     );

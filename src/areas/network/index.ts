@@ -145,5 +145,5 @@ export const networkArea: Area<NetworkFacts> = {
   inspect: inspectNetwork,
   questions,
   plan: planNetwork,
-  review: (ins, changes) => reviewNetwork(ins.facts, changes),
+  review: (ins, changes, _dry, answers) => reviewNetwork(ins.facts, changes, answers),
 };
