@@ -1,0 +1,21 @@
+import type { Area } from '../types.js';
+import { RBAC_RULES } from './checks.js';
+import { guardRbac } from './guard.js';
+import { inspectRbac, RBAC_READS, type RbacFacts } from './inspect.js';
+import { planRbac } from './plan.js';
+import { rbacQuestions } from './questions.js';
+import { reviewRbac } from './review.js';
+
+export const rbacArea: Area<RbacFacts> = {
+  id: 'rbac',
+  title: 'RBAC: who may do what',
+  summary:
+    'Whether RBAC is in force (probed with SubjectAccessReviews), risky grants with their path (binding → role → rule) and subjects: cluster-admin or * on * for everyone, wildcard roles, escalate/bind/impersonate, Secrets cluster-wide, exec, kube-system workloads, nodes/proxy, token creation; default service accounts that mount their token. Bindings are removed or narrowed (replacement first), read-only access is granted from your answers, and a lock-out guard checks the plan against your own access before any write.',
+  reads: RBAC_READS,
+  rules: RBAC_RULES,
+  inspect: inspectRbac,
+  questions: rbacQuestions,
+  plan: planRbac,
+  guard: guardRbac,
+  review: reviewRbac,
+};
