@@ -14,6 +14,8 @@ export interface RestRequest {
   /** A short description used in error messages, e.g. `update deployments/web in shop`. */
   what?: string;
   timeoutMs?: number;
+  /** Return the body as text, not parsed: health endpoints (/readyz, /livez) answer a plain `ok`. */
+  raw?: boolean;
 }
 
 export interface RestResponse<T = unknown> {
@@ -144,7 +146,7 @@ export class RestClient {
       const warnings = parseWarnings(res.headers['warning'] as string | string[] | undefined);
       for (const w of warnings) this.opts.onWarning?.(w, req);
       if (res.statusCode >= 200 && res.statusCode < 300) {
-        return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T, warnings };
+        return { status: res.statusCode, body: (req.raw ? text : text ? JSON.parse(text) : undefined) as T, warnings };
       }
       // 429 proves the request was not processed: always safe to send again. A 503 may come after a write
       // landed (a proxy timing out), so only reads retry it; writers re-read and classify (engine/apply).

@@ -44,13 +44,12 @@ export interface GateResult {
 }
 
 async function check(cluster: Cluster, gate: GateSpec): Promise<string | undefined> {
-  let ready;
   try {
-    ready = await cluster.rest.request<string>({ method: 'GET', path: '/readyz', what: 'check /readyz', timeoutMs: 3000 });
+    // Plain text ("ok"), not JSON.
+    await cluster.rest.request<string>({ method: 'GET', path: '/readyz', what: 'check /readyz', timeoutMs: 3000, raw: true });
   } catch (e) {
     return `/readyz: ${(e as Error).message}`;
   }
-  void ready;
   if (gate.mirrorPod) {
     let pod: KubeObject;
     try {

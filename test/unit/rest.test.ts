@@ -24,6 +24,7 @@ before(async () => {
       return res.end('{"ok":true}');
     }
     if (req.url?.startsWith('/hang')) return; // never answers
+    if (req.url?.startsWith('/readyz')) return res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -77,5 +78,12 @@ test('read-only (preview) mode refuses any write that is not a dry-run, before s
     }),
     (e: Error) => !/refusing to write/.test(e.message),
   );
+  await rest.close();
+});
+
+test('raw: a health endpoint answers plain text (the health gate reads /readyz this way)', async () => {
+  const rest = new RestClient(loadKubeConfig({ kubeconfig }));
+  assert.equal((await rest.request<string>({ method: 'GET', path: '/readyz', raw: true })).body, 'ok');
+  await assert.rejects(rest.request({ method: 'GET', path: '/readyz' }), SyntaxError, 'parsed as JSON without raw');
   await rest.close();
 });
