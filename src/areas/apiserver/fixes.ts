@@ -43,7 +43,8 @@ export const FIXES: FlagFix[] = [
     hint: 'the "enable RBAC" step',
     default: true,
     risk: 'medium',
-    riskNote: 'identities that were only allowed by AlwaysAllow lose access unless RBAC grants it',
+    riskNote:
+      'identities that were only allowed by AlwaysAllow lose access unless RBAC grants it; without AlwaysAllow the API server serves anonymous requests again (as system:anonymous, under RBAC) unless --anonymous-auth=false',
     flags: (f) => {
       const modes = authorizationModes(f);
       if (!modes) return {}; // --authorization-config decides: not a flag edit

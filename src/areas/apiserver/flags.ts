@@ -92,7 +92,10 @@ export const FLAG_CHECKS: FlagCheck[] = [
     fixId: 'anonymousAuth',
     fails: (f) => {
       if (flagValue(f, 'authentication-config') && f['anonymous-auth'] === undefined) return undefined; // decided by the file (not read)
-      return isFalse(flagValue(f, 'anonymous-auth')) ? undefined : `--anonymous-auth is ${flagValue(f, 'anonymous-auth') ?? 'not set (default true)'}`;
+      if (isFalse(flagValue(f, 'anonymous-auth'))) return undefined;
+      const is = `--anonymous-auth is ${flagValue(f, 'anonymous-auth') ?? 'not set (default true)'}`;
+      // The API server turns anonymous auth off while AlwaysAllow is a mode, and on again once it is removed.
+      return authorizationModes(f)?.includes('AlwaysAllow') ? `${is}: off only while AlwaysAllow is on, served again once it is removed` : is;
     },
   },
   {
