@@ -28,11 +28,9 @@
 //   gives every port name and every port number one protocol (as real pods mostly do); query-traffic
 //   covers the protocol mismatches (a UDP connection to a TCP-named port).
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { execa } from 'execa';
 import pMap from 'p-map';
 import {
   compileModel,
@@ -48,7 +46,18 @@ import {
   type Peer,
   type Protocol,
 } from '../../src/areas/network/evaluate.js';
-import { ensureTool } from '../cluster/tools.js';
+import {
+  CYCLONUS_SEMANTICS,
+  FOR_CYCLONUS,
+  IDENTITY,
+  dropUndefined,
+  parseProbe,
+  parseQueryTraffic,
+  rewritePolicies,
+  startCyclonus,
+  type Cyclonus,
+  type CycVerdict,
+} from './cyclonus.js';
 
 const SEED = Number(process.env.NETPOL_SEED ?? 20261129);
 const SCENARIOS = Number(process.env.NETPOL_SCENARIOS ?? 400);
@@ -250,86 +259,6 @@ function genScenario(r: Rng, id: number): Scenario {
   return { id, namespaces, pods, externals, policies, numbers: [...interesting].filter((n) => n >= 1 && n <= 65535) };
 }
 
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-/** The API server's defaulting, as k8s.io/kubernetes pkg/apis/networking/v1/defaults.go writes it. */
-function apiServerPolicyTypes(p: NetworkPolicy): Array<'Ingress' | 'Egress'> {
-  if ((p.spec.policyTypes ?? []).length > 0) return [...p.spec.policyTypes!];
-  return (p.spec.egress ?? []).length !== 0 ? ['Ingress', 'Egress'] : ['Ingress'];
-}
-
-// ---- selector rewriting: a selector becomes a list of alternatives (OR) ----
-
-type Conj = { labels: Record<string, string>; exprs: LabelSelectorRequirement[] };
-type Rewrite = { label(k: string, v: string): Conj[]; expr(e: LabelSelectorRequirement): Conj[] };
-
-/** Kubernetes semantics, in a form cyclonus evaluates the same way. */
-const FOR_CYCLONUS: Rewrite = {
-  label: (k, v) => (v === '' ? [{ labels: {}, exprs: [{ key: k, operator: 'In', values: [''] }] }] : [{ labels: { [k]: v }, exprs: [] }]),
-  expr: (e) =>
-    e.operator === 'NotIn'
-      ? [
-          { labels: {}, exprs: [{ key: e.key, operator: 'DoesNotExist' }] },
-          { labels: {}, exprs: [e] },
-        ]
-      : [{ labels: {}, exprs: [e] }],
-};
-/** What cyclonus makes of a raw selector, written in Kubernetes semantics. */
-const CYCLONUS_SEMANTICS: Rewrite = {
-  label: (k, v) =>
-    v === ''
-      ? [
-          { labels: {}, exprs: [{ key: k, operator: 'DoesNotExist' }] },
-          { labels: {}, exprs: [{ key: k, operator: 'In', values: [''] }] },
-        ]
-      : [{ labels: { [k]: v }, exprs: [] }],
-  expr: (e) => (e.operator === 'NotIn' ? [{ labels: {}, exprs: [{ key: e.key, operator: 'Exists' }, e] }] : [{ labels: {}, exprs: [e] }]),
-};
-const IDENTITY: Rewrite = { label: (k, v) => [{ labels: { [k]: v }, exprs: [] }], expr: (e) => [{ labels: {}, exprs: [e] }] };
-
-function expandSelector(sel: LabelSelector, rw: Rewrite): LabelSelector[] {
-  const factors: Conj[][] = [...Object.entries(sel.matchLabels ?? {}).map(([k, v]) => rw.label(k, v)), ...(sel.matchExpressions ?? []).map((e) => rw.expr(e))];
-  let out: Conj[] = [{ labels: {}, exprs: [] }];
-  for (const f of factors) out = out.flatMap((acc) => f.map((c) => ({ labels: { ...acc.labels, ...c.labels }, exprs: [...acc.exprs, ...c.exprs] })));
-  return out.map((c) => {
-    const s: LabelSelector = {};
-    if (Object.keys(c.labels).length) s.matchLabels = c.labels;
-    if (c.exprs.length) s.matchExpressions = c.exprs;
-    return s;
-  });
-}
-
-function expandPeer(p: NetworkPolicyPeer, rw: Rewrite): NetworkPolicyPeer[] {
-  if (p.ipBlock) return [p];
-  const nss = p.namespaceSelector ? expandSelector(p.namespaceSelector, rw) : [undefined];
-  const pods = p.podSelector ? expandSelector(p.podSelector, rw) : [undefined];
-  return nss.flatMap((ns) => pods.map((pod) => dropUndefined({ namespaceSelector: ns, podSelector: pod })));
-}
-
-/** Rewrites every selector; policyTypes made explicit (the API server's default) when `explicit`. */
-function rewritePolicies(policies: NetworkPolicy[], rw: Rewrite, explicit: boolean): NetworkPolicy[] {
-  return policies.flatMap((p) => {
-    const rules = <R extends { from?: NetworkPolicyPeer[] | null; to?: NetworkPolicyPeer[] | null }>(rs: R[] | null | undefined, field: 'from' | 'to') =>
-      rs?.map((r) => (r[field] ? { ...r, [field]: r[field]!.flatMap((peer) => expandPeer(peer, rw)) } : r));
-    const targets = expandSelector(p.spec.podSelector, rw);
-    return targets.map((podSelector, i) =>
-      dropUndefined({
-        ...p,
-        metadata: { ...p.metadata, name: targets.length > 1 ? `${p.metadata.name}-${i}` : p.metadata.name },
-        spec: dropUndefined({
-          podSelector,
-          policyTypes: explicit ? apiServerPolicyTypes(p) : p.spec.policyTypes,
-          ingress: rules(p.spec.ingress, 'from'),
-          egress: rules(p.spec.egress, 'to'),
-        }),
-      }),
-    );
-  });
-}
-
 // ---- traffic and cyclonus I/O ----
 
 /** The name the destination pod gives this port number and protocol: resolved here, not by the evaluator. */
@@ -380,72 +309,6 @@ function toTraffic(c: Case) {
   };
 }
 
-interface Side {
-  isolated: boolean;
-  allowed: boolean;
-}
-interface CycVerdict {
-  ingress: Side;
-  egress: Side;
-  allowed: boolean;
-}
-
-const cellsOf = (line: string) => line.split('|').map((c) => c.trim());
-
-/** Parses the "Is traffic allowed?" tables of `analyze --mode query-traffic`, in order. */
-function parseQueryTraffic(stdout: string): CycVerdict[] {
-  return stdout
-    .split('Is traffic allowed?\n')
-    .slice(1)
-    .map((part) => {
-      const lines = part.split('\n');
-      const table = lines.slice(
-        0,
-        lines.findIndex((l) => !/^[+|]/.test(l)),
-      );
-      const blocks: string[][] = [];
-      for (const l of table) {
-        if (l.startsWith('+')) blocks.push([]);
-        else blocks.at(-1)!.push(l);
-      }
-      const rows = blocks.filter((b) => b.length > 0);
-      assert.deepEqual(cellsOf(rows[0][0]).slice(1, 3), ['TYPE', 'ACTION'], `unexpected table:\n${table.join('\n')}`);
-      const footer = cellsOf(rows.at(-1)![0]);
-      assert.equal(footer[1], 'IS ALLOWED?', `unexpected footer:\n${table.join('\n')}`);
-      const seen = { Ingress: { Allow: 0, Deny: 0 }, Egress: { Allow: 0, Deny: 0 } };
-      let type = '';
-      let action = '';
-      for (const row of rows.slice(1, -1)) {
-        const [, t, a, target] = cellsOf(row[0]);
-        if (!t && !a && !target && row.every((l) => cellsOf(l).every((c) => c === ''))) continue; // separator, or a merged duplicate
-        if (t) type = t;
-        if (a) action = a;
-        const side = seen[type as 'Ingress' | 'Egress'];
-        assert.ok(side && (action === 'Allow' || action === 'Deny'), `cannot read row ${JSON.stringify(row)}`);
-        side[action as 'Allow' | 'Deny']++;
-      }
-      const side = (s: { Allow: number; Deny: number }): Side => ({ isolated: s.Allow + s.Deny > 0, allowed: s.Allow > 0 || s.Deny === 0 });
-      return { ingress: side(seen.Ingress), egress: side(seen.Egress), allowed: footer[2] === 'TRUE' };
-    });
-}
-
-let cyclonus = '';
-let dir = '';
-
-async function runCyclonus(args: string[]): Promise<string> {
-  const r = await execa(cyclonus, ['analyze', ...args], { reject: false, maxBuffer: 1024 * 1024 * 1024 });
-  if (r.exitCode !== 0) throw new Error(`cyclonus ${args.join(' ')} failed (exit ${r.exitCode}):\n${String(r.stderr).slice(-3000)}`);
-  return String(r.stdout);
-}
-
-async function writePolicies(name: string, policies: NetworkPolicy[]): Promise<string> {
-  const d = path.join(dir, name);
-  await rm(d, { recursive: true, force: true });
-  await mkdir(d, { recursive: true });
-  await writeFile(path.join(d, 'policies.json'), JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicyList', items: policies }));
-  return d;
-}
-
 const compare = (ours: Evaluation, theirs: CycVerdict): boolean =>
   ours.allowed === theirs.allowed &&
   ours.ingress.isolated === theirs.ingress.isolated &&
@@ -478,9 +341,12 @@ const stats = {
   rawDivergent: 0,
 };
 
+let cyc: Cyclonus;
+const runCyclonus = (args: string[]) => cyc.run(args);
+const writePolicies = (name: string, policies: NetworkPolicy[]) => cyc.writePolicies(name, policies);
+
 before(async () => {
-  cyclonus = await ensureTool('cyclonus');
-  dir = await mkdtemp(path.join(os.tmpdir(), 'kube-harden-cyclonus-'));
+  cyc = await startCyclonus();
   const r = prng(SEED);
   for (let i = 0; i < SCENARIOS; i++) {
     const sc = genScenario(r, i);
@@ -492,7 +358,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cyc?.close();
   process.stderr.write(`network-cyclonus: ${JSON.stringify(stats)}\n`);
 });
 
@@ -519,7 +385,7 @@ test('query-traffic: cyclonus and evaluate agree on every connection (pods and e
           emulated: compileModel({ namespaces: sc.namespaces, policies: rewritePolicies(sc.policies, CYCLONUS_SEMANTICS, false) }),
         });
       }
-      const traffic = path.join(dir, `traffic-${b}.json`);
+      const traffic = path.join(cyc.dir, `traffic-${b}.json`);
       await writeFile(traffic, JSON.stringify(batchCases.map(toTraffic)));
       const good = parseQueryTraffic(
         await runCyclonus(['--mode', 'query-traffic', '--policy-path', await writePolicies(`k8s-${b}`, forCyclonus), '--traffic-path', traffic]),
@@ -569,37 +435,6 @@ test('query-traffic: cyclonus and evaluate agree on every connection (pods and e
   assert.ok(stats.rawDivergent > 0, 'the generator no longer exercises the selector differences');
 });
 
-/** Parses the tables of `analyze --mode probe`: per probe, the ingress, egress and combined matrices. */
-function parseProbe(stdout: string, keys: string[], probes: number): Array<Record<'ingress' | 'egress' | 'combined', string[][]>> {
-  const tables: string[][] = [];
-  let cur: string[] | null = null;
-  for (const l of stdout.split('\n')) {
-    if (/^[+|]/.test(l)) (cur ??= []).push(l);
-    else if (cur) {
-      tables.push(cur);
-      cur = null;
-    }
-  }
-  if (cur) tables.push(cur);
-  const out: Array<Record<'ingress' | 'egress' | 'combined', string[][]>> = [];
-  const matrix = (tbl: string[]): string[][] => {
-    const rows = tbl.filter((l) => l.startsWith('|')).map(cellsOf);
-    assert.deepEqual(
-      rows[0].slice(2, -1).map((h) => h.toLowerCase()),
-      keys,
-      'columns',
-    );
-    assert.deepEqual(
-      rows.slice(1).map((r) => r[1]),
-      keys,
-      'rows',
-    );
-    return rows.slice(1).map((r) => r.slice(2, -1).map((c) => c.slice(-1)));
-  };
-  for (let i = 0; i < probes; i++) out.push({ ingress: matrix(tables[3 * i]), egress: matrix(tables[3 * i + 1]), combined: matrix(tables[3 * i + 2]) });
-  return out;
-}
-
 test('probe: cyclonus and evaluate agree on every pod pair, ports by number and by name', async (t) => {
   const mismatches: string[] = [];
   await pMap(
@@ -633,7 +468,7 @@ test('probe: cyclonus and evaluate agree on every pod pair, ports by number and 
         },
         Probes: probes,
       };
-      const file = path.join(dir, `probe-${sc.id}.json`);
+      const file = path.join(cyc.dir, `probe-${sc.id}.json`);
       await writeFile(file, JSON.stringify(config));
       const policyDir = await writePolicies(`probe-${sc.id}`, rewritePolicies(sc.policies, FOR_CYCLONUS, true));
       const tables = parseProbe(await runCyclonus(['--mode', 'probe', '--policy-path', policyDir, '--probe-path', file]), keys, probes.length);
@@ -696,7 +531,7 @@ test('cyclonus itself: its two selector divergences from Kubernetes, on the smal
   for (const { policy, k8sAllowed } of cases) {
     const sc = { id: -1, namespaces: ns, pods: [unlabelled, client], externals: [], policies: [policy], numbers: [] } as Scenario;
     const c: Case = { scenario: sc, src: client, dst: unlabelled, port: 80, protocol: 'TCP' };
-    const traffic = path.join(dir, `divergence-${policy.metadata.name}.json`);
+    const traffic = path.join(cyc.dir, `divergence-${policy.metadata.name}.json`);
     await writeFile(traffic, JSON.stringify([toTraffic(c)]));
     const run = async (policies: NetworkPolicy[], tag: string) =>
       parseQueryTraffic(

@@ -44,6 +44,10 @@ export const fixtures: AreaFixtures = {
       passing: [...app(), DENY_EGRESS],
       fix: { 'network.defaultDeny': 'egress' },
     },
+    cniUnknown: {
+      failing: app(),
+      passing: [...app(), daemonSet('cilium', 'kube-system', 'quay.io/cilium/cilium:v1.16.0')],
+    },
     cniNoEnforcement: {
       failing: [ns('kube-flannel'), daemonSet('kube-flannel-ds', 'kube-flannel', 'docker.io/flannel/flannel:v0.26.1')],
       passing: [

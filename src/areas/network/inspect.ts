@@ -76,6 +76,16 @@ export const RULES: Rule[] = [
       { title: 'Kubernetes: Network Policies, prerequisites', url: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/#prerequisites' },
     ],
   },
+  {
+    id: 'cniUnknown',
+    severity: 'low',
+    title: 'No known CNI detected: policies may not be enforced',
+    why: 'No DaemonSet of a known network plugin was found (Calico, Cilium, Weave Net, Flannel, kube-router, Antrea, the AWS VPC CNI, Azure NPM, GKE Dataplane V2, OVN-Kubernetes): whether NetworkPolicies are enforced here cannot be told from the cluster.',
+    fix: "Check your network plugin's documentation: it must enforce NetworkPolicy, or the policies do nothing.",
+    references: [
+      { title: 'Kubernetes: Network Policies, prerequisites', url: 'https://kubernetes.io/docs/concepts/services-networking/network-policies/#prerequisites' },
+    ],
+  },
 ];
 
 export interface Isolation {
@@ -225,6 +235,20 @@ export async function inspectNetwork(ctx: InspectContext): Promise<Inspection<Ne
       message: `${cni.detected.map((d) => d.name).join(' + ')} does not enforce NetworkPolicy: every policy of the cluster does nothing (${culprit.why})`,
       fixable: false,
       manual: cniRule.fix,
+    });
+  }
+
+  if (cni.detected.length === 0) {
+    const rule = RULES[3];
+    findings.push({
+      id: `network/${rule.id}/CNI//cluster`,
+      area: 'network',
+      rule: rule.id,
+      severity: rule.severity,
+      ref: { apiVersion: '', kind: 'CNI', name: 'cluster' },
+      message: 'no CNI detected: policies may not be enforced',
+      fixable: false,
+      manual: rule.fix,
     });
   }
 
