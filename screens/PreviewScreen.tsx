@@ -3,12 +3,18 @@ import { Box, Text, useInput, useWindowSize } from 'ink';
 import { changeAction, changeLabel, reasonText, type Change, type DryRunResult } from '../src/engine/change.js';
 import type { DiffLine } from '../src/engine/diff.js';
 import { clampOffset, DiffView } from './components/DiffView.js';
-import { KeyHelp, QUIT_HINT } from './components/KeyHelp.js';
-import { capLines, plural, riskColor } from './format.js';
+import { KeyHelp, keyHelpLayout, QUIT_HINT, type KeyHint } from './components/KeyHelp.js';
+import { plural, riskColor, wrappedRows } from './format.js';
 
 export interface PreviewItem {
   change: Change;
   dry?: DryRunResult;
+}
+
+export interface PreviewNote {
+  title: string;
+  lines: string[];
+  warn?: boolean;
 }
 
 export interface PreviewScreenProps {
@@ -16,18 +22,14 @@ export interface PreviewScreenProps {
   items: PreviewItem[];
   /** The typed diff lines of a change; the caller memoises it per change. */
   diffFor: (change: Change, dry?: DryRunResult) => DiffLine[];
-  /** Impact tables, guards, findings left: shown above the changes. */
-  notes?: Array<{ title: string; lines: string[]; warn?: boolean }>;
+  /** Impact tables, guards, findings left: one line each here, whole on the notes view (n). */
+  notes?: PreviewNote[];
   /** Rows of the diff viewport; by default what the terminal has room for. */
   viewportHeight?: number;
   onContinue: () => void;
   onBack?: () => void;
   onQuit: () => void;
 }
-
-const LIST_MAX = 8;
-/** Header, margins, titles and key help around the list, the details and the diff. */
-const CHROME_ROWS = 10;
 
 function DryStatus({ dry }: { dry?: DryRunResult }) {
   if (!dry) return <Text dimColor>· not dry-run</Text>;
@@ -38,67 +40,136 @@ function DryStatus({ dry }: { dry?: DryRunResult }) {
 }
 
 /** The window of the change list around the selection. */
-function listWindow(total: number, selected: number): [number, number] {
-  if (total <= LIST_MAX) return [0, total];
-  const start = Math.max(0, Math.min(selected - Math.floor(LIST_MAX / 2), total - LIST_MAX));
-  return [start, start + LIST_MAX];
+function listWindow(total: number, selected: number, max: number): [number, number] {
+  if (total <= max) return [0, total];
+  const start = Math.max(0, Math.min(selected - Math.floor(max / 2), total - max));
+  return [start, start + max];
 }
 
+/**
+ * The plan, one change at a time: the list of changes, the selected change's reason, risk and dry-run
+ * verdict (wrapped, never cut: they are what a user must read before confirming), and its diff. The
+ * rows are budgeted so the screen always fits the terminal: the diff keeps at least half of them, the
+ * list shrinks first. Notes (impact tables, what is left alone) get a view of their own (n).
+ */
 export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeight, onContinue, onBack, onQuit }: PreviewScreenProps) {
-  const { rows } = useWindowSize();
+  const { rows, columns } = useWindowSize();
+  const termRows = rows || 24;
+  const width = Math.max(20, (columns || 80) - 1);
   // One state object updated functionally: keys that arrive in one burst (key repeat, a paste) all count.
-  const [view, setView] = useState({ selected: 0, offset: 0 });
+  const [view, setView] = useState({ selected: 0, offset: 0, notes: false, notesOffset: 0 });
   const { selected, offset } = view;
   const item = items[selected];
   const lines = useMemo(() => (item ? diffFor(item.change, item.dry) : []), [item, diffFor]);
-  const noteLines = notes
-    .flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...capLines(n.lines, 4).shown.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))])
-    .slice(0, 8);
-  const [from, to] = listWindow(items.length, selected);
   const failed = items.filter((i) => i.dry && !i.dry.ok).length;
   const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
-  const warnings = capLines(item?.dry?.warnings ?? [], 4);
-  // The diff gets the rows the rest of the screen leaves: the live area must fit the terminal, or Ink redraws it all.
+  const noteLines = useMemo(
+    () => notes.flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...n.lines.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))]),
+    [notes],
+  );
+
+  const keys: KeyHint[] = [
+    ['↑/↓', 'change'],
+    ['j/k space', 'scroll'],
+    ['g/G', 'top/end'],
+    ...(notes.length ? [['n', 'notes'] as KeyHint] : []),
+    ['enter', 'continue'],
+    ...(onBack ? [['←', 'back'] as KeyHint] : []),
+    QUIT_HINT,
+  ];
+  // The rows this screen may use (below the header row, above the key help), and how they are shared:
+  // the diff keeps half the terminal, the details (why, risk) are whole, the list shrinks first.
+  const roomy = termRows >= 40;
+  const keyRows = keyHelpLayout(keys, columns).rows + (roomy ? 1 : 0);
+  const budget = Math.max(10, termRows - 1 - keyRows - (roomy ? 1 : 0));
+  const why = item ? reasonText(item.change) : '';
+  const risk = item?.change.riskNotes.join('; ') ?? '';
+  const warnings = item?.dry?.warnings ?? [];
+  const error = item?.dry?.error ?? '';
+  const rowsOf = (text: string, prefix: number) => (text ? wrappedRows(`${' '.repeat(prefix)}${text}`, width) : 0);
+  const warnShown = Math.min(2, warnings.length);
+  let details = (roomy ? 1 : 0) + rowsOf(why, 5) + rowsOf(risk, 6) + warnShown + (warnings.length > 2 ? 1 : 0) + Math.min(2, rowsOf(error, 2));
+  const fixedRows = 1 /* title */ + (notes.length ? 1 : 0) + 1 /* diff header */ + (roomy ? 1 : 0);
+  const minDiff = Math.ceil(termRows / 2) - 1;
+  const listMax = Math.max(1, Math.min(items.length, 8, budget - fixedRows - details - minDiff));
+  const [from, to] = listWindow(items.length, selected, items.length > listMax ? Math.max(1, listMax - 1) : listMax);
   const listRows = to - from + (from > 0 ? 1 : 0) + (to < items.length ? 1 : 0);
-  const riskNote = item?.change.riskNotes.join('; ');
-  const detailRows = 1 + (riskNote ? 1 : 0) + warnings.shown.length + (warnings.more ? 1 : 0) + (item?.dry?.error ? 1 : 0) + noteLines.length;
-  const height = viewportHeight ?? Math.max(5, (rows || 24) - CHROME_ROWS - listRows - detailRows);
+  // When even the details do not fit beside half a screen of diff, the diff still keeps its half.
+  if (fixedRows + listRows + details + minDiff > budget) details = Math.max(0, budget - fixedRows - listRows - minDiff);
+  const height = viewportHeight ?? Math.max(3, budget - fixedRows - listRows - details);
   const total = useRef(lines.length);
   total.current = lines.length;
 
   useInput((input, key) => {
     const page = Math.max(1, height - 1);
-    const scroll = (by: (o: number) => number) => setView((v) => ({ ...v, offset: clampOffset(by(v.offset), total.current, height) }));
-    const select = (d: number) =>
-      setView((v) => {
-        const next = Math.max(0, Math.min(items.length - 1, v.selected + d));
-        return next === v.selected ? v : { selected: next, offset: 0 };
-      });
-    if (key.upArrow) select(-1);
-    else if (key.downArrow) select(1);
-    else if (input === 'j') scroll((o) => o + 1);
-    else if (input === 'k') scroll((o) => o - 1);
-    else if (key.pageDown || input === ' ') scroll((o) => o + page);
-    else if (key.pageUp) scroll((o) => o - page);
-    else if (input === 'g' || key.home) scroll(() => 0);
-    else if (input === 'G' || key.end) scroll(() => Number.MAX_SAFE_INTEGER);
-    else if (key.return) onContinue();
+    setView((v) => {
+      if (v.notes) {
+        if (input === 'n' || key.escape || key.return) return { ...v, notes: false };
+        const clamp = (o: number) => Math.max(0, Math.min(o, Math.max(0, noteLines.length - budget + 2)));
+        if (key.downArrow || input === 'j') return { ...v, notesOffset: clamp(v.notesOffset + 1) };
+        if (key.upArrow || input === 'k') return { ...v, notesOffset: clamp(v.notesOffset - 1) };
+        if (key.pageDown || input === ' ') return { ...v, notesOffset: clamp(v.notesOffset + page) };
+        if (key.pageUp) return { ...v, notesOffset: clamp(v.notesOffset - page) };
+        return v;
+      }
+      const scroll = (by: (o: number) => number) => ({ ...v, offset: clampOffset(by(v.offset), total.current, height) });
+      if (key.upArrow || key.downArrow) {
+        const next = Math.max(0, Math.min(items.length - 1, v.selected + (key.upArrow ? -1 : 1)));
+        return next === v.selected ? v : { ...v, selected: next, offset: 0 };
+      }
+      if (input === 'j') return scroll((o) => o + 1);
+      if (input === 'k') return scroll((o) => o - 1);
+      if (key.pageDown || input === ' ') return scroll((o) => o + page);
+      if (key.pageUp) return scroll((o) => o - page);
+      if (input === 'g' || key.home) return scroll(() => 0);
+      if (input === 'G' || key.end) return scroll(() => Number.MAX_SAFE_INTEGER);
+      if (input === 'n' && notes.length) return { ...v, notes: true, notesOffset: 0 };
+      return v;
+    });
+    if (view.notes) return;
+    if (key.return) onContinue();
     else if (key.leftArrow && onBack) onBack();
     else if (input === 'q' || key.escape) onQuit();
   });
 
+  const heading = (
+    <Text bold wrap="truncate-end">
+      {title ?? `Plan: ${plural(items.length, 'change')}`}
+      {failed ? <Text color="red">{`  ${failed} failed the dry-run`}</Text> : null}
+      {warned ? <Text color="yellow">{`  ${warned} with warnings`}</Text> : null}
+    </Text>
+  );
+
+  if (view.notes) {
+    const shown = noteLines.slice(view.notesOffset, view.notesOffset + budget - 2);
+    return (
+      <Box flexDirection="column" marginTop={roomy ? 1 : 0}>
+        {heading}
+        {shown.map((n, i) => (
+          <Text key={view.notesOffset + i} wrap="truncate-end" color={n.warn ? 'yellow' : undefined} bold={n.head}>
+            {n.text}
+          </Text>
+        ))}
+        <KeyHelp
+          width={columns}
+          keys={[
+            ['↑/↓ pgdn/pgup', 'scroll'],
+            ['n/enter', 'back to the changes'],
+          ]}
+          tight={!roomy}
+        />
+      </Box>
+    );
+  }
+
   return (
-    <Box flexDirection="column" marginTop={1}>
-      {noteLines.map((n, i) => (
-        <Text key={`n${i}`} wrap="truncate-end" color={n.warn ? 'yellow' : undefined} bold={n.head} dimColor={!n.warn && !n.head}>
-          {n.text}
+    <Box flexDirection="column" marginTop={roomy ? 1 : 0}>
+      {heading}
+      {notes.length ? (
+        <Text wrap="truncate-end" color={notes.some((n) => n.warn) ? 'yellow' : undefined} dimColor={!notes.some((n) => n.warn)}>
+          {`notes (n): ${notes.map((n) => `${n.title}${n.lines.length ? ` (${n.lines.length})` : ''}`).join(' · ')}`}
         </Text>
-      ))}
-      <Text bold>
-        {title ?? `Plan: ${plural(items.length, 'change')}`}
-        {failed ? <Text color="red">{`  ${failed} failed the dry-run`}</Text> : null}
-        {warned ? <Text color="yellow">{`  ${warned} with warnings`}</Text> : null}
-      </Text>
+      ) : null}
       {from > 0 ? <Text dimColor>{`  ↑ ${from} more`}</Text> : null}
       {items.slice(from, to).map((it, i) => {
         const idx = from + i;
@@ -116,33 +187,24 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
         );
       })}
       {to < items.length ? <Text dimColor>{`  ↓ ${items.length - to} more`}</Text> : null}
-      {item ? (
-        <Box flexDirection="column" marginTop={1}>
-          <Text wrap="truncate-end">
+      {item && details > 0 ? (
+        <Box flexDirection="column" marginTop={roomy ? 1 : 0} height={details - (roomy ? 1 : 0)} overflow="hidden">
+          <Text wrap="wrap">
             <Text dimColor>why: </Text>
-            {reasonText(item.change)}
+            {why}
           </Text>
-          {riskNote ? <Text wrap="truncate-end" color={riskColor[item.change.risk]}>{`risk: ${riskNote}`}</Text> : null}
-          {warnings.shown.map((w, i) => (
+          {risk ? <Text wrap="wrap" color={riskColor[item.change.risk]}>{`risk: ${risk}`}</Text> : null}
+          {warnings.slice(0, 2).map((w, i) => (
             <Text key={i} color="yellow" wrap="truncate-end">{`⚠ ${w}`}</Text>
           ))}
-          {warnings.more ? <Text dimColor>{`  +${warnings.more} more warnings`}</Text> : null}
-          {item.dry?.error ? <Text color="red" wrap="truncate-end">{`✗ ${item.dry.error}`}</Text> : null}
+          {warnings.length > 2 ? <Text dimColor>{`  +${warnings.length - 2} more warnings (kube-harden apply --preview prints them all)`}</Text> : null}
+          {error ? <Text color="red" wrap="wrap">{`✗ ${error}`}</Text> : null}
         </Box>
       ) : null}
-      <Box marginTop={1}>
+      <Box marginTop={roomy ? 1 : 0}>
         <DiffView lines={lines} offset={offset} height={height} />
       </Box>
-      <KeyHelp
-        keys={[
-          ['↑/↓', 'change'],
-          ['j/k pgdn/pgup space', 'scroll'],
-          ['g/G', 'top/bottom'],
-          ['enter', 'continue'],
-          ...(onBack ? [['←', 'back'] as [string, string]] : []),
-          QUIT_HINT,
-        ]}
-      />
+      <KeyHelp width={columns} keys={keys} tight={!roomy} />
     </Box>
   );
 }

@@ -1,4 +1,4 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, useWindowSize } from 'ink';
 import { validateAnswer, type AnswerValue, type Question } from '../src/areas/types.js';
 import { KeyHelp, QUIT_HINT, type KeyHint } from './components/KeyHelp.js';
 import { MultiSelect } from './components/MultiSelect.js';
@@ -6,7 +6,7 @@ import { PerItem } from './components/PerItem.js';
 import { Select } from './components/Select.js';
 import { TextInput } from './components/TextInput.js';
 import { YesNo } from './components/YesNo.js';
-import { capLines } from './format.js';
+import { capLines, wrappedRows } from './format.js';
 
 export interface QuestionScreenProps {
   question: Question;
@@ -45,7 +45,18 @@ function SelectKeys({ onQuit, onBack }: { onQuit: () => void; onBack: () => void
 }
 
 export function QuestionScreen({ question: q, area, index, total, initial, fromProfile, onAnswer, onBack, onQuit }: QuestionScreenProps) {
-  const details = capLines(q.details ?? [], 8);
+  const { rows, columns } = useWindowSize();
+  const width = Math.max(20, (columns || 80) - 1);
+  const budget = Math.max(10, (rows || 24) - 4);
+  const details = capLines(q.details ?? [], Math.max(2, Math.floor(budget / 4)));
+  // The choices get the rows the text above them leaves (a window around the cursor on long lists).
+  const textRows =
+    1 +
+    wrappedRows(q.title, width) +
+    (q.help ? wrappedRows(q.help, width) : 0) +
+    (details.shown.length ? 1 + details.shown.reduce((n, d) => n + wrappedRows(`  ${d}`, width), 0) + (details.more ? 1 : 0) : 0) +
+    1;
+  const limit = Math.max(4, budget - textRows - 2);
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text dimColor>
@@ -69,14 +80,15 @@ export function QuestionScreen({ question: q, area, index, total, initial, fromP
         </Box>
       ) : null}
       <Box marginTop={1} flexDirection="column">
-        <Answer key={q.id} q={q} initial={initial} onAnswer={onAnswer} onBack={onBack} onQuit={onQuit} />
+        <Answer key={q.id} q={q} initial={initial} onAnswer={onAnswer} onBack={onBack} onQuit={onQuit} limit={limit} />
       </Box>
-      <KeyHelp keys={KEYS[q.kind]} />
+      <KeyHelp width={columns} keys={KEYS[q.kind]} />
     </Box>
   );
 }
 
 interface AnswerProps {
+  limit: number;
   q: Question;
   initial: AnswerValue;
   onAnswer: (v: AnswerValue) => void;
@@ -90,18 +102,27 @@ const listValue = (text: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-function Answer({ q, initial, onAnswer, onBack, onQuit }: AnswerProps) {
+function Answer({ q, initial, onAnswer, onBack, onQuit, limit }: AnswerProps) {
   const check = (v: AnswerValue) => validateAnswer(q, v, {});
   switch (q.kind) {
     case 'select':
       return (
         <>
           <SelectKeys onQuit={onQuit} onBack={onBack} />
-          <Select options={q.choices ?? []} initial={typeof initial === 'string' ? initial : undefined} onSelect={onAnswer} />
+          <Select options={q.choices ?? []} initial={typeof initial === 'string' ? initial : undefined} onSelect={onAnswer} limit={limit} />
         </>
       );
     case 'multiselect':
-      return <MultiSelect choices={q.choices ?? []} initial={Array.isArray(initial) ? initial : []} onSubmit={onAnswer} onQuit={onQuit} onBack={onBack} />;
+      return (
+        <MultiSelect
+          choices={q.choices ?? []}
+          initial={Array.isArray(initial) ? initial : []}
+          onSubmit={onAnswer}
+          onQuit={onQuit}
+          onBack={onBack}
+          limit={limit - 1}
+        />
+      );
     case 'confirm':
       return <YesNo initial={initial === true} onAnswer={onAnswer} onQuit={onQuit} onBack={onBack} />;
     case 'per-item':
@@ -113,6 +134,7 @@ function Answer({ q, initial, onAnswer, onBack, onQuit }: AnswerProps) {
           onSubmit={onAnswer}
           onQuit={onQuit}
           onBack={onBack}
+          limit={limit}
         />
       );
     case 'number':

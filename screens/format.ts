@@ -33,3 +33,27 @@ export function capLines(lines: string[], max = 8): { shown: string[]; more: num
 }
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Rows a text takes when wrapped at `width` columns (words kept whole where they fit). */
+export function wrappedRows(text: string, width: number): number {
+  const w = Math.max(10, width);
+  let rows = 0;
+  for (const para of text.split('\n')) {
+    let line = 0;
+    rows++;
+    for (const word of para.split(' ')) {
+      const len = [...word].length;
+      if (line === 0) line = len;
+      else if (line + 1 + len <= w) line += 1 + len;
+      else {
+        rows++;
+        line = len;
+      }
+      while (line > w) {
+        rows++;
+        line -= w;
+      }
+    }
+  }
+  return rows;
+}

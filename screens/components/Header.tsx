@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box, Text, useWindowSize } from 'ink';
 
 export interface HeaderInfo {
   context?: string;
@@ -7,22 +7,30 @@ export interface HeaderInfo {
   preview: boolean;
 }
 
+/** One row, whatever the width: the PREVIEW badge and the context first; the rest as room allows. */
 export function Header({ context, version, user, preview }: HeaderInfo) {
+  const { columns } = useWindowSize();
+  const width = columns || 80;
+  const badge = preview ? ' PREVIEW ' : '';
+  const parts = [`context ${context ?? '…'}`, version ? `server ${version}` : '', user ? `user ${user}` : ''].filter(Boolean);
+  // Drop the least important parts until the row fits (the context is truncated last).
+  while (parts.length > 1 && 'kube-harden'.length + badge.length + parts.join('  ').length + 2 * (parts.length + 1) > width) parts.pop();
   return (
-    <Box gap={2}>
-      <Text bold color="cyan">
-        kube-harden
-      </Text>
-      <Text>
-        context <Text bold>{context ?? '…'}</Text>
-      </Text>
-      {version ? <Text>server {version}</Text> : null}
-      {user ? <Text>user {user}</Text> : null}
-      {preview ? (
-        <Text backgroundColor="yellow" color="black" bold>
-          {' PREVIEW '}
+    <Box>
+      <Text wrap="truncate-end">
+        <Text bold color="cyan">
+          kube-harden
         </Text>
-      ) : null}
+        {preview ? (
+          <Text>
+            {'  '}
+            <Text backgroundColor="yellow" color="black" bold>
+              {badge}
+            </Text>
+          </Text>
+        ) : null}
+        {`  ${parts.join('  ')}`}
+      </Text>
     </Box>
   );
 }

@@ -9,10 +9,12 @@ export interface MultiSelectProps {
   onQuit?: () => void;
   onBack?: () => void;
   isActive?: boolean;
+  /** At most this many rows of choices (a window around the cursor); default all. */
+  limit?: number;
 }
 
 /** ↑/↓ move, space toggles, a selects all/none, Enter confirms. */
-export function MultiSelect({ choices, initial, onSubmit, onQuit, onBack, isActive = true }: MultiSelectProps) {
+export function MultiSelect({ choices, initial, onSubmit, onQuit, onBack, isActive = true, limit }: MultiSelectProps) {
   // The state lives in a ref and every key reads the latest: keys that arrive in one burst (key repeat,
   // "space then Enter") all count. A counter re-renders.
   const st = useRef({ cursor: 0, selected: new Set(initial.filter((v) => choices.some((c) => c.value === v))) });
@@ -44,9 +46,13 @@ export function MultiSelect({ choices, initial, onSubmit, onQuit, onBack, isActi
     { isActive },
   );
 
+  const max = limit && choices.length > limit ? Math.max(1, limit - 2) : choices.length;
+  const start = Math.max(0, Math.min(cursor - Math.floor(max / 2), choices.length - max));
   return (
     <Box flexDirection="column">
-      {choices.map((c, i) => {
+      {start > 0 ? <Text dimColor>{`  ↑ ${start} more`}</Text> : null}
+      {choices.slice(start, start + max).map((c, j) => {
+        const i = start + j;
         const on = selected.has(c.value);
         const here = i === cursor;
         return (
@@ -57,6 +63,7 @@ export function MultiSelect({ choices, initial, onSubmit, onQuit, onBack, isActi
           </Text>
         );
       })}
+      {start + max < choices.length ? <Text dimColor>{`  ↓ ${choices.length - start - max} more`}</Text> : null}
       <Text dimColor>{`${selected.size} of ${choices.length} selected`}</Text>
     </Box>
   );

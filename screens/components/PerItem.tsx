@@ -9,10 +9,12 @@ export interface PerItemProps {
   onSubmit: (value: Record<string, string>) => void;
   onQuit?: () => void;
   onBack?: () => void;
+  /** At most this many rows of items (a window around the cursor). */
+  limit?: number;
 }
 
 /** One choice per item: ↑/↓ move, space or → cycles the item's choice, Enter confirms. */
-export function PerItem({ items, choices, initial, onSubmit, onQuit, onBack }: PerItemProps) {
+export function PerItem({ items, choices, initial, onSubmit, onQuit, onBack, limit }: PerItemProps) {
   const first = choices[0]?.value ?? '';
   const st = useRef({ cursor: 0, value: Object.fromEntries(items.map((i) => [i.value, initial[i.value] ?? first])) as Record<string, string> });
   const [, rerender] = useReducer((x: number) => x + 1, 0);
@@ -34,9 +36,13 @@ export function PerItem({ items, choices, initial, onSubmit, onQuit, onBack }: P
   });
   const { cursor, value } = st.current;
   const width = Math.min(40, Math.max(...items.map((i) => i.label.length)));
+  const max = limit && items.length > limit ? Math.max(1, limit - 2) : items.length;
+  const start = Math.max(0, Math.min(cursor - Math.floor(max / 2), items.length - max));
   return (
     <Box flexDirection="column">
-      {items.map((it, i) => {
+      {start > 0 ? <Text dimColor>{`  ↑ ${start} more`}</Text> : null}
+      {items.slice(start, start + max).map((it, j) => {
+        const i = start + j;
         const here = i === cursor;
         const c = choices.find((x) => x.value === value[it.value]);
         return (
@@ -47,6 +53,7 @@ export function PerItem({ items, choices, initial, onSubmit, onQuit, onBack }: P
           </Text>
         );
       })}
+      {start + max < items.length ? <Text dimColor>{`  ↓ ${items.length - start - max} more`}</Text> : null}
     </Box>
   );
 }

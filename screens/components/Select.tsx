@@ -22,11 +22,21 @@ function Item({ isSelected, label }: { isSelected?: boolean; label: string }) {
 }
 
 /** ink-select-input with dimmed hints and a preselected value. */
-export function Select({ options, initial, onSelect }: { options: SelectOption[]; initial?: string; onSelect: (value: string) => void }) {
+export function Select({
+  options,
+  initial,
+  onSelect,
+  limit,
+}: {
+  options: SelectOption[];
+  initial?: string;
+  onSelect: (value: string) => void;
+  limit?: number;
+}) {
   const items = options.map((o) => ({ key: o.value, value: o.value, label: o.hint ? `${o.label}${SEP}${o.hint}` : o.label }));
   const initialIndex = Math.max(
     0,
     options.findIndex((o) => o.value === initial),
   );
-  return <SelectInput items={items} initialIndex={initialIndex} itemComponent={Item} onSelect={(item) => onSelect(item.value)} />;
+  return <SelectInput items={items} initialIndex={initialIndex} itemComponent={Item} limit={limit} onSelect={(item) => onSelect(item.value)} />;
 }

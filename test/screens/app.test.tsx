@@ -82,7 +82,7 @@ test('app, preview mode: pick a context, choose areas, questions, the area plan,
   await press(a.stdin, KEY.enter);
   await frameHas(a.lastFrame, 'Which areas should the session walk?');
   let t = a.text();
-  assert.match(t, /context kind-dev\s+server v1\.34\.4\s+user admin\s+PREVIEW/);
+  assert.match(t, /kube-harden\s+PREVIEW\s+context kind-dev\s+server v1\.34\.4\s+user admin/);
   assert.match(t, /✓ connected to kind-dev \(https:\/\/127\.0\.0\.1:6443\): Kubernetes v1\.34\.4, as admin/);
   assert.match(t, /groups: system:masters, system:authenticated/);
   assert.match(t, /read permissions: 2\/2 allowed/);

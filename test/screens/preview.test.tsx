@@ -108,12 +108,12 @@ test('preview: a 20,000-line diff renders only the viewport, and j/k, PgDn/PgUp,
 test('preview: a long change list is windowed around the selection', async () => {
   const items = Array.from({ length: 40 }, (_, i) => ({ change: patchChange(`app-${i}`), dry: okDry }));
   const { lastFrame, stdin, unmount } = render(<PreviewScreen items={items} diffFor={() => []} viewportHeight={10} onContinue={() => {}} onQuit={() => {}} />);
-  await frameHas(lastFrame, '↓ 32 more');
+  await frameHas(lastFrame, '↓ 33 more');
   await tick();
   for (let i = 0; i < 20; i++) stdin.write(KEY.down);
   await frameHas(lastFrame, '❯ patch   deployment/app-20');
   const t = strip(lastFrame());
-  assert.match(t, /↑ 16 more/);
+  assert.match(t, /↑ 17 more/);
   assert.match(t, /↓ 16 more/);
   assert.ok(t.split('\n').length < 40);
   unmount();

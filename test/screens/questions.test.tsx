@@ -99,9 +99,10 @@ test('select: the default is preselected, details are capped with +N more, arrow
   const q = renderQ(selectQ);
   await frameHas(q.lastFrame, 'restricted');
   const t = q.text();
-  assert.match(t, /warning 8\n/);
-  assert.doesNotMatch(t, /warning 9\b/);
-  assert.match(t, /\+4 more/);
+  // As many warnings as the terminal has room for, then how many more: never all 12 on one screen.
+  const shown = (t.match(/^ {2}warning \d+$/gm) ?? []).length;
+  assert.ok(shown >= 2 && shown < 12, `${shown} warnings shown`);
+  assert.match(t, new RegExp(`warning ${shown}\\n {2}\\+${12 - shown} more`));
   assert.match(t, /❯ baseline/);
   assert.match(t, /auto \(recommended\) {2}per namespace/);
   await tick();
