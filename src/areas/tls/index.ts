@@ -3,6 +3,7 @@ import type { TlsFacts } from './facts.js';
 import { inspectTls, TLS_READS } from './inspect.js';
 import { planTls } from './plan.js';
 import { tlsQuestions } from './questions.js';
+import { reviewTls } from './review.js';
 import { RULES } from './rules.js';
 
 export const tlsArea: Area<TlsFacts> = {
@@ -15,4 +16,5 @@ export const tlsArea: Area<TlsFacts> = {
   inspect: inspectTls,
   questions: tlsQuestions,
   plan: planTls,
+  review: reviewTls,
 };

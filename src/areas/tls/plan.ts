@@ -8,6 +8,7 @@
 import type { KubeObject } from '../../cluster/types.js';
 import type { DerivedRef } from '../../engine/change.js';
 import type { CreateEdit, Edit, MutateEdit, ReleaseEdit } from '../../engine/compose.js';
+import { helmCommand } from '../../engine/kinds/release.js';
 import type { Answers, Inspection } from '../types.js';
 import { CERT_MANAGER, certManagerServed, CM_API, type IngressFact, type TlsFacts } from './facts.js';
 import { ACME, BOOTSTRAP, chartIsLocalOrUrl, isAcme } from './questions.js';
@@ -36,27 +37,40 @@ function releaseEdit(ins: Inspection<TlsFacts>, answers: Answers): ReleaseEdit {
   const repo = chartIsLocalOrUrl(chart) ? undefined : String(answers['tls.chartRepo'] ?? CERT_MANAGER.repo).trim();
   // A release of that name already there (a failed install): upgraded from its revision, rolled back to it.
   const previous = f.certManager.release;
+  const release: ReleaseEdit['release'] = {
+    action: previous ? 'upgrade' : 'install',
+    release: CERT_MANAGER.release,
+    namespace: CERT_MANAGER.namespace,
+    chart,
+    repo,
+    version,
+    values: { crds: { enabled: true } },
+    createNamespace: true,
+    previousRevision: previous?.revision,
+    undoNote: UNDO_NOTE,
+  };
+  // The command as the user would type it, in the reason: every view shows it whole.
+  const command = helmCommand({
+    ...release,
+    id: '',
+    kind: 'release',
+    areas: [],
+    findingIds: [],
+    reasons: [],
+    risk: 'medium',
+    riskNotes: [],
+    phase: 'prerequisites',
+  });
   return {
     kind: 'release',
     area: 'tls',
     phase: 'prerequisites',
     findingIds: ins.findings.filter((x) => x.rule === 'certManagerMissing').map((x) => x.id),
-    reason: `install cert-manager ${version} with its CRDs (chart ${chart}${repo ? ` from ${repo}` : ''})`,
+    reason: `install cert-manager ${version} with its CRDs: ${command}`,
     risk: 'medium',
     riskNote:
       'adds six CRDs, three Deployments (controller, webhook, cainjector) and admission webhooks for cert-manager objects; rollback uninstalls it but keeps the CRDs',
-    release: {
-      action: previous ? 'upgrade' : 'install',
-      release: CERT_MANAGER.release,
-      namespace: CERT_MANAGER.namespace,
-      chart,
-      repo,
-      version,
-      values: { crds: { enabled: true } },
-      createNamespace: true,
-      previousRevision: previous?.revision,
-      undoNote: UNDO_NOTE,
-    },
+    release,
   };
 }
 
