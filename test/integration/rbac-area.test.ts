@@ -78,6 +78,17 @@ async function audit(kubeconfig: string, namespace: string): Promise<Finding[]> 
   return (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
 }
 
+/** The answers of the issue's test: remove the grants to everyone, narrow alice to view, keep the platform admins. */
+const answersFor = (ns: string) => ({
+  'rbac.bindings': {
+    [`ClusterRoleBinding/${RUN}-everyone-admin`]: 'remove',
+    [`ClusterRoleBinding/${RUN}-alice`]: 'view',
+    [`ClusterRoleBinding/${RUN}-sa-secrets`]: 'remove',
+    [`ClusterRoleBinding/${RUN}-platform-admins`]: 'keep',
+  },
+  'rbac.automount': [ns],
+});
+
 async function namespace(prefix: string): Promise<string> {
   const ns = uniqueNs(prefix);
   await t.cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -163,15 +174,12 @@ test("the issue's cluster: found with paths, fixed as chosen (apply --profile --
 
     const before = await rbacState(ns);
     const home = tempHome();
-    const answers = {
-      'rbac.bindings': {
-        [`ClusterRoleBinding/${RUN}-everyone-admin`]: 'remove',
-        [`ClusterRoleBinding/${RUN}-alice`]: 'view',
-        [`ClusterRoleBinding/${RUN}-sa-secrets`]: 'remove',
-        [`ClusterRoleBinding/${RUN}-platform-admins`]: 'keep',
-      },
-      'rbac.automount': [ns],
-    };
+    // --preview writes nothing, removals included (their dry-run deletes must not delete).
+    const preview = await runCli(['apply', '--profile', profile(answersFor(ns)), '--preview', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home });
+    assert.equal(preview.code, 0, preview.stderr);
+    assert.match(preview.stdout, /preview only: 5 change\(s\), 0 failed the dry-run; nothing was written/);
+    assert.deepEqual(await rbacState(ns), before);
+    const answers = answersFor(ns);
     const r = await runCli(['apply', '--profile', profile(answers), '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
       home,
       timeoutMs: 240_000,

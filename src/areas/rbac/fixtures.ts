@@ -55,11 +55,12 @@ const bindings = (v: Record<string, string>) => ({ 'rbac.bindings': v });
 export const fixtures: AreaFixtures = {
   answers: { 'rbac.bindings': {}, 'rbac.automount': [], 'rbac.readOnlyUsers': [], 'rbac.readOnlyGroups': [] },
   probed: {
-    rbacApiServed: 'found by GET /apis/rbac.authorization.k8s.io/v1 on the live API server (test/integration/rbac-area.test.ts: served on the test bed)',
+    rbacApiServed:
+      'found by GET /apis/rbac.authorization.k8s.io/v1 on the live API server: served on the test bed (test/integration/rbac-area.test.ts), not served on a bed started without it (test/integration/rbac-not-in-force.test.ts)',
     unknownUserAllowed:
-      'found by SubjectAccessReviews for a made-up user on the live API server (test/integration/rbac-area.test.ts: denied on a clean bed, allowed with its path once cluster-admin is bound to system:authenticated)',
+      'found by SubjectAccessReviews for a made-up user on the live API server: denied on a clean bed, allowed with its path once cluster-admin is bound to system:authenticated (rbac-area.test.ts), allowed with no binding to explain it under AlwaysAllow (rbac-not-in-force.test.ts)',
     anonymousAllowed:
-      'found by SubjectAccessReviews for system:anonymous on the live API server (test/integration/rbac-area.test.ts: allowed with its path once cluster-admin is bound to system:unauthenticated)',
+      'found by SubjectAccessReviews for system:anonymous on the live API server: denied on a clean bed and with cluster-admin bound to system:authenticated (rbac-area.test.ts), allowed with no binding to explain it under AlwaysAllow (rbac-not-in-force.test.ts)',
   },
   rules: {
     adminToEveryone: {

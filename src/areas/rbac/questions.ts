@@ -92,7 +92,9 @@ export function rbacQuestions(ins: Inspection<RbacFacts>): Question[] {
       items: offered.map(item),
       choices: BINDING_CHOICES,
       default: Object.fromEntries(offered.map((b) => [b.key, defaultChoice(b)])),
-      details: offered.flatMap((b) => ins.findings.filter((x) => b.findingIds.includes(x.id)).map((x) => `${b.key}: ${x.message}`)),
+      details: offered.flatMap((b) =>
+        ins.findings.filter((x) => b.findingIds.includes(x.id)).map((x) => `${x.severity} ${x.rule}: ${(x.path ?? [b.key]).join(' → ')}`),
+      ),
       when: () => offered.length > 0,
     },
     {
