@@ -90,7 +90,17 @@ function ScreenView({ screen: s, quit }: { screen: Screen; quit: () => void }) {
         />
       );
     case 'confirm':
-      return <ConfirmScreen mode={s.mode} count={s.count} context={s.context} reasons={s.reasons} onConfirm={() => s.answer(true)} onCancel={quit} />;
+      return (
+        <ConfirmScreen
+          mode={s.mode}
+          count={s.count}
+          context={s.context}
+          reasons={s.reasons}
+          onConfirm={() => s.answer(true)}
+          onCancel={quit}
+          onOut={(out) => s.answer({ out })}
+        />
+      );
     case 'rollout-failed':
       return <RolloutFailedScreen states={s.states} onChoose={s.choose} />;
     case 'save-profile':

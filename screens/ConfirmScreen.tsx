@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
 import { KeyHelp, QUIT_HINT } from './components/KeyHelp.js';
 import { TextInput } from './components/TextInput.js';
 import { YesNo } from './components/YesNo.js';
@@ -12,9 +13,35 @@ export interface ConfirmScreenProps {
   reasons: string[];
   onConfirm: () => void;
   onCancel: () => void;
+  /** Write the plan to this folder as files instead of applying it (Tab). */
+  onOut?: (dir: string) => void;
 }
 
-export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCancel }: ConfirmScreenProps) {
+function OutPrompt({ onOut, onBack }: { onOut: (dir: string) => void; onBack: () => void }) {
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      <Text bold>Write the plan as files (a kustomization with patches and a README) to which folder? Nothing is written to the cluster.</Text>
+      <TextInput initial="./kube-harden-plan" validate={(v) => (v.trim() ? undefined : 'a folder')} onSubmit={(v) => onOut(v.trim())} onCancel={onBack} />
+      <KeyHelp
+        keys={[
+          ['enter', 'write'],
+          ['esc', 'back'],
+        ]}
+      />
+    </Box>
+  );
+}
+
+export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCancel, onOut }: ConfirmScreenProps) {
+  const [out, setOut] = useState(false);
+  useInput(
+    (_input, key) => {
+      if (key.tab && onOut) setOut(true);
+    },
+    { isActive: !out },
+  );
+  if (out && onOut) return <OutPrompt onOut={onOut} onBack={() => setOut(false)} />;
+  const tab: Array<[string, string]> = onOut ? [['tab', 'write files instead']] : [];
   if (mode === 'ask') {
     return (
       <Box flexDirection="column" marginTop={1}>
@@ -23,7 +50,7 @@ export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCanc
           <YesNo initial={false} onAnswer={(yes) => (yes ? onConfirm() : onCancel())} onQuit={onCancel} />
         </Text>
         <Text dimColor>A snapshot is taken first; every change can be rolled back.</Text>
-        <KeyHelp keys={[['y', 'apply'], ['n/enter', 'do not apply'], QUIT_HINT]} />
+        <KeyHelp keys={[['y', 'apply'], ['n/enter', 'do not apply'], ...tab, QUIT_HINT]} />
       </Box>
     );
   }
@@ -40,12 +67,7 @@ export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCanc
         onCancel={onCancel}
       />
       <Text dimColor>A snapshot is taken first; every change can be rolled back.</Text>
-      <KeyHelp
-        keys={[
-          ['enter', 'apply'],
-          ['esc', 'quit (nothing written)'],
-        ]}
-      />
+      <KeyHelp keys={[['enter', 'apply'], ...tab, ['esc', 'quit (nothing written)']]} />
     </Box>
   );
 }

@@ -49,7 +49,7 @@ export type Screen =
       back: () => void;
     }
   | { name: 'preview'; view: PlanView; next: () => void; back?: () => void }
-  | { name: 'confirm'; mode: 'ask' | 'type-the-name'; count: number; context: string; reasons: string[]; answer: (yes: boolean) => void }
+  | { name: 'confirm'; mode: 'ask' | 'type-the-name'; count: number; context: string; reasons: string[]; answer: (yes: boolean | { out: string }) => void }
   | { name: 'rollout-failed'; states: RolloutState[]; choose: (d: RolloutDecision) => void }
   | { name: 'save-profile'; save: (name: string | undefined) => void; error?: string }
   | { name: 'apply'; progress: ApplyProgressProps }
@@ -321,7 +321,7 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
         ),
         next: () => resolve(),
       })),
-    confirm: (c) => ui.ask<boolean>((answer) => ({ name: 'confirm', ...c, answer })),
+    confirm: (c) => ui.ask<boolean | { out: string }>((answer) => ({ name: 'confirm', ...c, answer })),
     rolloutFailed: (states) => ui.ask<RolloutDecision>((choose) => ({ name: 'rollout-failed', states, choose })),
     offerProfile: async (ans, chosen) => {
       ui.writing(false);
@@ -387,6 +387,16 @@ async function steps(opts: HardenOptions, core: WizardCore, ui: Ui): Promise<voi
       );
     case 'declined':
       return ui.finish(outcome('ok', 'not applied: nothing was written to the cluster', saved?.saved ? [`answers saved as profile "${saved.name}"`] : []), 0);
+    case 'written': {
+      const w = result.written!;
+      return ui.finish(
+        outcome('ok', `The plan was written to ${w.dir}: nothing was written to the cluster`, [
+          `${w.manifests} new manifest(s), ${w.patches} patch(es) against the live objects${w.manual ? `, ${w.manual} step(s) described in its README` : ''}`,
+          `try it: kubectl apply -k ${w.dir} --dry-run=server`,
+        ]),
+        result.code,
+      );
+    }
     default:
       return ui.finish({ name: 'summary', result, profile: saved }, result.code);
   }

@@ -8,6 +8,7 @@ import { countBySeverity, severityRank, type Answers, type AreaId, type Finding 
 import { BACK, type AreaOverview, type AreaPlan, type Port } from './port.js';
 import { activeQuestions, validateAnswer, withDefaults } from './areas/types.js';
 import type { ApplyResult } from './engine/apply.js';
+import { writePlanAsFiles, type OutSummary } from './output/kustomize.js';
 import { changeLabel, type Change, type DryRunResult } from './engine/change.js';
 import { confirmationFor } from './engine/confirm-policy.js';
 import { assertPreflight, describeAccess } from './engine/preview.js';
@@ -25,6 +26,8 @@ export interface PipelineOptions extends SessionOptions {
   allowLockout?: boolean;
   /** Keep workloads whose rollout stalled instead of rolling them back (non-interactive). */
   keepFailed?: boolean;
+  /** Write the plan to this folder as a kustomization instead of applying it. */
+  out?: string;
 }
 
 export interface AreaSummary {
@@ -40,7 +43,9 @@ export interface AreaSummary {
 export interface PipelineResult {
   code: number;
   context: string;
-  outcome: 'nothing-to-do' | 'preview' | 'declined' | 'applied' | 'failed';
+  outcome: 'nothing-to-do' | 'preview' | 'declined' | 'written' | 'applied' | 'failed';
+  /** --out: where the plan was written, and what. */
+  written?: OutSummary;
   changes: Change[];
   dry?: Map<string, DryRunResult>;
   answers: Answers;
@@ -71,7 +76,7 @@ const whyLeft = (f: Finding, notApplicable?: string) => notApplicable ?? f.manua
  */
 export async function runPipeline(opts: PipelineOptions, port: Port, open: (o: SessionOptions) => Promise<Session>): Promise<PipelineResult> {
   port.event({ type: 'connecting', context: opts.context });
-  const session = await open(opts);
+  const session = await open({ ...opts, preview: opts.preview || !!opts.out });
   try {
     return await steps(session, opts, port);
   } finally {
@@ -237,6 +242,10 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
   const left = chosen.flatMap((id) => leftFindings(session.state(id).inspection.findings, changes));
   await port.review({ context: ctx, preview: session.preview, changes, dry, sections: session.review(changes, dry, answers), guards, left });
 
+  const writeOut = async (dir: string) =>
+    finish({ outcome: 'written', written: await writePlanAsFiles(dir, changes, dry, ctx), code: failedDry.length ? 1 : 0 });
+  // --out: the session was opened read-only (nothing can be written to the cluster), the plan goes to files.
+  if (opts.out) return writeOut(opts.out);
   if (session.preview) return finish({ outcome: 'preview', code: failedDry.length ? 1 : 0 });
   if (failedDry.length) {
     const first = failedDry[0];
@@ -263,7 +272,9 @@ async function steps(session: Session, opts: PipelineOptions, port: Port): Promi
       ...(high ? [`${high} high-risk change(s)`] : []),
       ...(changes.length > 25 ? [`${changes.length} changes at once`] : []),
     ];
-    if (!(await port.confirm({ mode: policy, context: ctx, count: changes.length, reasons }))) return finish({ outcome: 'declined' });
+    const answer = await port.confirm({ mode: policy, context: ctx, count: changes.length, reasons });
+    if (typeof answer === 'object') return writeOut(answer.out);
+    if (!answer) return finish({ outcome: 'declined' });
   }
 
   // Snapshot, apply (rollouts followed wave by wave), verify.

@@ -87,7 +87,8 @@ export interface Port {
   /** An area's part of the plan after its questions (the wizard); absent: not shown, not computed. */
   areaPlan?(p: AreaPlan): Promise<'next' | Back>;
   review(r: Review): Promise<void>;
-  confirm(c: ConfirmRequest): Promise<boolean>;
+  /** true: apply; false: do not; `{ out }`: write the plan to that folder as files instead. */
+  confirm(c: ConfirmRequest): Promise<boolean | { out: string }>;
   rolloutFailed(states: RolloutState[]): Promise<RolloutDecision>;
   /** At the end of every session (applied, declined, preview): offer to keep the answers as a profile. */
   offerProfile?(answers: Answers, areas: AreaId[]): Promise<void>;

@@ -18,6 +18,7 @@ export interface ApplyCommandOptions extends Omit<GlobalOptions, 'context'> {
   keepFailed?: boolean;
   rolloutTimeout?: number;
   apiserverManifest?: string;
+  out?: string;
 }
 
 /** Progress lines on stderr, for a person watching or a CI log. */
@@ -107,6 +108,14 @@ function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void 
     case 'declined':
       out(`${ctx}: not applied: nothing was written`);
       break;
+    case 'written': {
+      const w = r.written!;
+      out(
+        `${ctx}: the plan was written to ${w.dir} (${w.manifests} new manifest(s), ${w.patches} patch(es)${w.manual ? `, ${w.manual} step(s) described in its README` : ''}); nothing was written to the cluster`,
+      );
+      out(`try it with: kubectl apply -k ${w.dir} --dry-run=server`);
+      break;
+    }
     case 'failed': {
       const a = r.apply!;
       if (a.rolloutFailures) {
@@ -141,6 +150,9 @@ function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void 
 /** Replay an answer profile on one or more contexts, non-interactively when --yes is given. */
 export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
   if (!opts.profile) throw new UsageError('apply needs --profile NAME|FILE');
+  if (opts.out && opts.preview)
+    throw new UsageError('--out writes the plan to files and nothing to the cluster; --preview would forbid the files too: use one of them');
+  if (opts.out && (opts.contexts?.length ?? 0) > 1) throw new UsageError('--out writes one plan: name one --context');
   const profile = new ProfileStore().get(opts.profile);
   const areas = opts.areas ?? profile.areas;
   const contexts = opts.contexts?.length ? opts.contexts : [undefined];
@@ -161,6 +173,7 @@ export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
       keepFailed: opts.keepFailed,
       rolloutTimeoutMs: opts.rolloutTimeout ? opts.rolloutTimeout * 1000 : undefined,
       apiserverManifest: opts.apiserverManifest,
+      out: opts.out,
     };
     const r = await runPipeline(
       pipelineOpts,
