@@ -83,6 +83,16 @@ export function evaluateGrants(
 ): { findings: Finding[]; bindings: BindingSummary[] } {
   const findings: Finding[] = [];
   const bindings: BindingSummary[] = [];
+  // Which rule of a role grants each check, once per role (thousands of bindings share a few roles).
+  const grantsByRole = new Map<readonly PolicyRule[], number[]>();
+  const ruleFor = (rules: readonly PolicyRule[], i: number) => {
+    let found = grantsByRole.get(rules);
+    if (!found) {
+      found = checks.map((c) => rules.findIndex(c.grants));
+      grantsByRole.set(rules, found);
+    }
+    return found[i];
+  };
   for (const s of allBindings(index, inScope)) {
     const b = s.binding;
     const resolved = roleRulesOf(index, b.roleRef, s.namespace ?? '');
@@ -107,11 +117,11 @@ export function evaluateGrants(
       rules: [],
     };
     const covered = new Set<string>();
-    for (const check of checks) {
+    for (const [checkIndex, check] of checks.entries()) {
       if (!reaches(check, s)) continue;
       const who = subjects.filter((x) => check.subjects.includes(x.class) && (check.admin || !covered.has(subjectKey(x))));
       if (who.length === 0) continue;
-      const ruleIndex = resolved.rules.findIndex(check.grants);
+      const ruleIndex = ruleFor(resolved.rules, checkIndex);
       if (ruleIndex < 0) continue;
       if (check.admin) for (const w of who) covered.add(subjectKey(w));
       const severity = severityFor(

@@ -76,6 +76,7 @@ export function rbacQuestions(ins: Inspection<RbacFacts>): Question[] {
   const f = ins.facts;
   const offered = f.bindings.filter((b) => !b.managed);
   const managed = f.bindings.filter((b) => b.managed);
+  const byId = new Map(ins.findings.map((x) => [x.id, x]));
   const ordinary = (kind: string) =>
     [...new Set(f.bindings.flatMap((b) => b.subjects.filter((s) => s.kind === kind && s.class === 'ordinary').map((s) => s.name)))].sort();
   const hasSubjects = (a: Answers) => {
@@ -93,7 +94,10 @@ export function rbacQuestions(ins: Inspection<RbacFacts>): Question[] {
       choices: BINDING_CHOICES,
       default: Object.fromEntries(offered.map((b) => [b.key, defaultChoice(b)])),
       details: offered.flatMap((b) =>
-        ins.findings.filter((x) => b.findingIds.includes(x.id)).map((x) => `${x.severity} ${x.rule}: ${(x.path ?? [b.key]).join(' → ')}`),
+        b.findingIds.flatMap((id) => {
+          const x = byId.get(id);
+          return x ? [`${x.severity} ${x.rule}: ${(x.path ?? [b.key]).join(' → ')}`] : [];
+        }),
       ),
       when: () => offered.length > 0,
     },
