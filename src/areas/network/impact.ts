@@ -178,8 +178,8 @@ function rows(paths: PathRef[], label: (key: string, ns: string | undefined) => 
 
 export function tableLines(rs: Row[], max = 40): string[] {
   if (rs.length === 0) return [];
-  const w1 = Math.min(40, Math.max(4, ...rs.map((r) => r.from.length)));
-  const w2 = Math.min(44, Math.max(2, ...rs.map((r) => r.to.length)));
+  const w1 = Math.min(60, Math.max(4, ...rs.map((r) => r.from.length)));
+  const w2 = Math.min(60, Math.max(2, ...rs.map((r) => r.to.length)));
   const line = (a: string, b: string, c: string) => `${a.padEnd(w1)}  ${b.padEnd(w2)}  ${c}`;
   const out = [line('FROM', 'TO', 'PORTS'), ...rs.slice(0, max).map((r) => line(r.from, r.to, r.ports.join(' ')))];
   if (rs.length > max) out.push(`… and ${rs.length - max} more row(s)`);
@@ -229,7 +229,8 @@ export function reviewNetwork(facts: NetworkFacts, changes: Change[], answers: A
     const lines: string[] = [];
     const reused = reuse.get(ns) ?? [];
     for (const r of reused) lines.push(r);
-    if (reused.length && !mine.some((c) => c.kind === 'object' && c.ref.namespace === ns)) lines.push('nothing to add here: existing policies already do all of it');
+    if (reused.length && !mine.some((c) => c.kind === 'object' && c.ref.namespace === ns))
+      lines.push('nothing to add here: existing policies already do all of it');
     const kept = facts.policies.filter(
       (p) => (p.metadata.namespace ?? 'default') === ns && !mine.some((c) => c.kind === 'object' && c.ref.name === p.metadata.name && c.ref.namespace === ns),
     );

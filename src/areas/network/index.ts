@@ -37,7 +37,7 @@ function questions(ins: Inspection<NetworkFacts>): Question[] {
     hint: n.infrastructure
       ? `infrastructure (${n.infrastructure}): only when you know its traffic`
       : n.pods
-        ? `${n.pods} pod(s), ${n.policies.length} polic${n.policies.length === 1 ? 'y' : 'ies'}; ingress ${n.ingress.defaultDeny ? 'denied' : 'open'}, egress ${n.egress.defaultDeny ? 'denied' : 'open'} by default`
+        ? `${n.pods} pod(s), ${n.policies.length} polic${n.policies.length === 1 ? 'y' : 'ies'}${f.ingressesByNamespace[n.name] ? `, ${f.ingressesByNamespace[n.name]} Ingress(es)` : ''}; ingress ${n.ingress.defaultDeny ? 'denied' : 'open'}, egress ${n.egress.defaultDeny ? 'denied' : 'open'} by default`
         : 'no pods',
   }));
   const defaults = f.namespaces
@@ -105,7 +105,9 @@ function questions(ins: Inspection<NetworkFacts>): Question[] {
         {
           value: 'ingress-controller',
           label: 'from the ingress controller',
-          hint: controllers.length ? `namespace ${controllers.join(', ')}` : 'none detected: nothing to allow',
+          hint: controllers.length
+            ? `namespace ${controllers.join(', ')}${f.ingressControllers.some((c) => c.hostNetwork) ? ' (on the host network: its connections come from node addresses, which this does not cover)' : ''}`
+            : 'none detected: nothing to allow',
         },
       ],
       default: ['dns', 'same-namespace', 'ingress-controller'],

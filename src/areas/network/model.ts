@@ -80,6 +80,8 @@ export interface IngressController {
   name: string;
   kind: string;
   what: string;
+  /** Its pods use the host network: their connections come from node addresses, which no namespaceSelector matches. */
+  hostNetwork: boolean;
 }
 
 export function appOf(labels: Record<string, string>, fallback: string): { app: string; selector: Record<string, string> } {
@@ -277,7 +279,7 @@ export function findIngressControllers(workloads: KubeObject[]): IngressControll
   for (const w of workloads) {
     const pod = podSpecOf(w);
     const what = (pod?.containers ?? []).map((c) => infraImage(c.image)).find((x) => x && /ingress|Traefik|Contour|HAProxy/.test(x));
-    if (what) out.push({ namespace: w.metadata.namespace ?? 'default', name: w.metadata.name, kind: w.kind, what });
+    if (what) out.push({ namespace: w.metadata.namespace ?? 'default', name: w.metadata.name, kind: w.kind, what, hostNetwork: !!pod?.hostNetwork });
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }
