@@ -123,6 +123,8 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
     .option('--keep-failed', 'keep workloads whose rollout stalls (default: roll them back)')
     .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds)
     .option('--apiserver-manifest <path>', "the API server's static-pod manifest (when kube-harden runs on the control-plane node)")
+    .option('--all-contexts', 'every context of the kubeconfig, one after the other (listed and confirmed first)')
+    .option('--continue-on-error', 'with several contexts: go on after a cluster that failed')
     .option('--out <dir>', 'write the plan as files (a kustomization: new manifests, JSON patches against the live objects, a README) instead of applying it')
     .action(async (o) => {
       const { applyProfile } = await import('./commands/apply.js');

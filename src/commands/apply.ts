@@ -1,6 +1,6 @@
 import { changeLabel } from '../engine/change.js';
 import { storedLabel } from '../engine/stored.js';
-import { EXIT, UsageError } from '../errors.js';
+import { EXIT, exitCodeFor, oneLine, UsageError } from '../errors.js';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult, type Port } from '../pipeline.js';
 import { ProfileStore } from '../profiles/profile.js';
 import { Session } from '../session.js';
@@ -19,6 +19,8 @@ export interface ApplyCommandOptions extends Omit<GlobalOptions, 'context'> {
   rolloutTimeout?: number;
   apiserverManifest?: string;
   out?: string;
+  allContexts?: boolean;
+  continueOnError?: boolean;
 }
 
 /** Progress lines on stderr, for a person watching or a CI log. */
@@ -147,16 +149,50 @@ function report(r: PipelineResult, opts: ApplyCommandOptions, ms: number): void 
   void opts;
 }
 
+interface FleetRow {
+  context: string;
+  outcome: string;
+  changes: number;
+  applied: number;
+  snapshot?: string;
+  code: number;
+}
+
+function fleetTable(rows: FleetRow[]): string {
+  const head = ['CONTEXT', 'OUTCOME', 'CHANGES', 'APPLIED', 'SNAPSHOT', 'EXIT'];
+  const cells = rows.map((r) => [r.context, r.outcome, String(r.changes), String(r.applied), r.snapshot ?? '-', String(r.code)]);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => x.padEnd(w[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...cells.map(line)].join('\n') + '\n';
+}
+
 /** Replay an answer profile on one or more contexts, non-interactively when --yes is given. */
 export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
   if (!opts.profile) throw new UsageError('apply needs --profile NAME|FILE');
   if (opts.out && opts.preview)
     throw new UsageError('--out writes the plan to files and nothing to the cluster; --preview would forbid the files too: use one of them');
-  if (opts.out && (opts.contexts?.length ?? 0) > 1) throw new UsageError('--out writes one plan: name one --context');
+  if (opts.allContexts && opts.contexts?.length) throw new UsageError('--all-contexts and --context: use one of them');
+  let contexts: Array<string | undefined> = opts.contexts?.length ? opts.contexts : [undefined];
+  if (opts.allContexts) {
+    const { listContexts } = await import('../cluster/kubeconfig.js');
+    const all = listContexts({ kubeconfig: opts.kubeconfig });
+    if (!all.length) throw new UsageError('the kubeconfig has no contexts');
+    contexts = all.map((c) => c.name);
+    process.stderr.write(`--all-contexts: ${all.length} cluster(s):\n${all.map((c) => `  ${c.name}  ${c.server ?? ''}`).join('\n')}\n`);
+    if (!opts.yes && !opts.preview) {
+      if (!interactive()) throw new UsageError(`refusing to apply to ${all.length} cluster(s) without --yes (not a terminal)`);
+      if (!/^y(es)?$/i.test(await ask(`Apply the profile to these ${all.length} cluster(s), one after the other? (y/N) `))) return EXIT.ok;
+    }
+  }
+  if (opts.out && contexts.length > 1) throw new UsageError('--out writes one plan: name one --context');
   const profile = new ProfileStore().get(opts.profile);
   const areas = opts.areas ?? profile.areas;
-  const contexts = opts.contexts?.length ? opts.contexts : [undefined];
   let code: number = EXIT.ok;
+  const rows: FleetRow[] = [];
   for (const context of contexts) {
     let name = context ?? '';
     const t0 = Date.now();
@@ -168,25 +204,48 @@ export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
       preview: opts.preview,
       areas,
       answers: profile.answers,
-      yes: opts.yes,
+      yes: opts.yes || (opts.allContexts && !opts.preview),
       allowLockout: opts.allowLockout,
       keepFailed: opts.keepFailed,
       rolloutTimeoutMs: opts.rolloutTimeout ? opts.rolloutTimeout * 1000 : undefined,
       apiserverManifest: opts.apiserverManifest,
       out: opts.out,
     };
-    const r = await runPipeline(
-      pipelineOpts,
-      profilePort({ ...opts, areas }, () => name),
-      async (o) => {
-        const s = await Session.open(o);
-        name = s.contextName;
-        return s;
-      },
-    );
-    report(r, opts, Date.now() - t0);
-    code = Math.max(code, r.code);
-    if (r.code !== EXIT.ok) break; // a fleet stops at the first cluster that did not go well
+    let r: PipelineResult | undefined;
+    let c: number;
+    try {
+      r = await runPipeline(
+        pipelineOpts,
+        profilePort({ ...opts, areas }, () => name),
+        async (o) => {
+          const s = await Session.open(o);
+          name = s.contextName;
+          return s;
+        },
+      );
+      report(r, opts, Date.now() - t0);
+      c = r.code;
+    } catch (e) {
+      // One cluster's error is that cluster's row in a fleet; alone, it is the command's error.
+      if (contexts.length === 1) throw e;
+      c = exitCodeFor(e);
+      process.stderr.write(`kube-harden: ${name || context}: ${oneLine(e)}\n`);
+    }
+    rows.push({
+      context: name || context || '(current)',
+      outcome: r?.outcome ?? 'error',
+      changes: r?.changes.length ?? 0,
+      applied: r?.apply?.applied ?? 0,
+      snapshot: r?.apply?.snapshot.id,
+      code: c,
+    });
+    code = Math.max(code, c);
+    if (c !== EXIT.ok && !opts.continueOnError) {
+      const rest = contexts.slice(contexts.indexOf(context) + 1);
+      for (const x of rest) rows.push({ context: x ?? '', outcome: 'not started', changes: 0, applied: 0, code: 0 });
+      break; // a fleet stops at the first cluster that did not go well
+    }
   }
+  if (contexts.length > 1) process.stdout.write(`\n${fleetTable(rows)}`);
   return code;
 }
