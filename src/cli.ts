@@ -96,7 +96,15 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
 
   globals(program.command('audit').description('report findings, change nothing'))
     .addOption(new Option('--output <format>', 'report format').choices(['table', 'json', 'sarif', 'junit']).default('table'))
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['low', 'medium', 'high', 'critical']))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding kube-harden can fix is at or above this severity').choices([
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
+    .option('--include-manual', '--fail-on also counts the findings that need a person')
     .option('--areas <a,b>', 'only these areas', csv)
     .option('--scan-images', 'also scan the images in use with the local trivy (slow: runs trivy once per image)')
     .option('--scan-dir <dir>', "with --scan-images: keep trivy's JSON report per image and summary.json here")

@@ -8,6 +8,8 @@ import { progress, type GlobalOptions } from './io.js';
 export interface AuditOptions extends GlobalOptions {
   output?: string;
   failOn?: string;
+  /** --fail-on also counts findings that need a person (by default only those kube-harden can fix). */
+  includeManual?: boolean;
   areas?: string[];
   /** --scan-images: the images area also runs the local trivy. */
   scanImages?: SessionAreaOptions['scanImages'];
@@ -34,7 +36,16 @@ export async function audit(opts: AuditOptions): Promise<number> {
       { context: session.contextName, server: session.cluster.server, version: session.version.gitVersion, findings, rules },
       (chunk) => new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', () => resolve()))),
     );
-    if (failOn && findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return EXIT.findings;
+    if (failOn) {
+      // The gate: findings at or above the severity that a run of `kube-harden apply` could fix (drift from a
+      // hardened state); with --include-manual also those that need a person.
+      const failing = findings.filter((f) => severityRank(f.severity) >= severityRank(failOn) && (f.fixable || opts.includeManual));
+      const manual = findings.filter((f) => severityRank(f.severity) >= severityRank(failOn) && !f.fixable).length;
+      progress(
+        `--fail-on ${failOn}: ${failing.length} finding(s) fail the run${!opts.includeManual && manual ? ` (${manual} more need a person: --include-manual counts them)` : ''}`,
+      );
+      if (failing.length) return EXIT.findings;
+    }
     return EXIT.ok;
   } finally {
     await session.close();
