@@ -3,9 +3,9 @@ import type { Change, DryRunResult } from '../../engine/change.js';
 import type { Answers, Area, Inspection, Question, ReviewSection } from '../types.js';
 import type { ImageFacts } from './inspect.js';
 import { IMAGE_READS, inspectImages } from './inspect.js';
-import { ownerResolver } from './inventory.js';
+import { isHistory, ownerResolver } from './inventory.js';
 import { countsText, cveText, TRIVY_SEVERITIES } from './vulns.js';
-import { defaultExcluded, plannedPolicy, policyFromAnswers, planImages, TRIVY_OPERATOR, wouldRefuse, type ModeAnswer } from './plan.js';
+import { defaultExcluded, historyRefused, plannedPolicy, policyFromAnswers, planImages, TRIVY_OPERATOR, wouldRefuse, type ModeAnswer } from './plan.js';
 import { CONFIG_ANNOTATION, policyOf, preview, type ImagePolicy } from './policy.js';
 import { policyWarning } from './server-check.js';
 import { RULES } from './rules.js';
@@ -16,7 +16,10 @@ const on = (a: Answers) => a['images.policy'] !== false;
 export function refusalLines(facts: ImageFacts, p: ImagePolicy, max = 25): string[] {
   const resolve = ownerResolver(facts.policyObjects);
   const byWorkload = new Map<string, { label: string; rules: Map<string, Set<string>> }>();
-  for (const r of preview(facts.policyObjects, p)) {
+  for (const r of preview(
+    facts.policyObjects.filter((o) => !isHistory(o)),
+    p,
+  )) {
     const o = r.object;
     const w = resolve({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
     const entry = byWorkload.get(refKey(w)) ?? { label: refLabel(w), rules: new Map<string, Set<string>>() };
@@ -30,7 +33,9 @@ export function refusalLines(facts: ImageFacts, p: ImagePolicy, max = 25): strin
   const lines = [...byWorkload.values()]
     .sort((a, b) => a.label.localeCompare(b.label))
     .map((e) => `${e.label}: ${[...e.rules].map(([rule, images]) => `${rule} (${[...images].join(', ')})`).join('; ')}`);
-  return lines.length > max ? [...lines.slice(0, max), `… and ${lines.length - max} more`] : lines;
+  const shown = lines.length > max ? [...lines.slice(0, max), `… and ${lines.length - max} more`] : lines;
+  const history = historyRefused(facts, p).length;
+  return history ? [...shown, `(${history} old ReplicaSet(s) of rollout history break it too: a rollout undo to them would be refused)`] : shown;
 }
 
 function questions(ins: Inspection<ImageFacts>): Question[] {

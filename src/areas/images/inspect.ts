@@ -7,7 +7,7 @@ import { refOf } from '../../cluster/types.js';
 import { SYSTEM_NAMESPACES } from '../infrastructure.js';
 import type { Finding, InspectContext, Inspection, ReadSpec } from '../types.js';
 import { detect, imageVersion, PRODUCTS, type Detected } from './detect.js';
-import { buildInventory, POLICY_KINDS, registriesInUse, type ImageInfo } from './inventory.js';
+import { buildInventory, isHistory, POLICY_KINDS, registriesInUse, type ImageInfo } from './inventory.js';
 import { scanImages, TRIVY_INSTALL_HINT, which, type ImageScan } from './local-scan.js';
 import { REPORT_API, summariseConfigAudits, summariseVulnerabilityReports, type ConfigAuditSummary, type VulnerabilityOverview } from './operator-reports.js';
 import { POLICY_NAME, policyOf, preview, type ImagePolicy } from './policy.js';
@@ -207,7 +207,14 @@ export function findingsOf(facts: ImageFacts): Finding[] {
       fixable: true,
     });
   }
-  if (ourPolicy?.mode === 'warn' && facts.installed.binding && preview(facts.policyObjects, ourPolicy).length === 0) {
+  if (
+    ourPolicy?.mode === 'warn' &&
+    facts.installed.binding &&
+    preview(
+      facts.policyObjects.filter((o) => !isHistory(o)),
+      ourPolicy,
+    ).length === 0
+  ) {
     out.push({
       id: 'images/policyWarnOnly/ValidatingAdmissionPolicyBinding//kube-harden-images',
       area: 'images',

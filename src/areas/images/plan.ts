@@ -10,7 +10,7 @@ import { containerEdits, mutateContainers } from './fixes.js';
 import { normaliseAllowed } from './image-ref.js';
 import type { ImageFacts } from './inspect.js';
 import { pinDigestFor } from './inspect.js';
-import { podSpecOf } from './inventory.js';
+import { isHistory, podSpecOf } from './inventory.js';
 import { admissionBinding, admissionPolicy, gatekeeperConstraint, gatekeeperTemplate, HASH_ANNOTATION, kyvernoPolicy } from './policy-cel.js';
 import { CONFIG_ANNOTATION, POLICY_NAME, preview, type ImagePolicy } from './policy.js';
 
@@ -44,8 +44,15 @@ export function policyFromAnswers(facts: ImageFacts, answers: Answers): ImagePol
   };
 }
 
-/** What the policy would refuse among the objects running now. */
-export const wouldRefuse = (facts: ImageFacts, p: ImagePolicy) => preview(facts.policyObjects, p);
+/** What the policy would refuse among the objects running now (rollout history aside). */
+export const wouldRefuse = (facts: ImageFacts, p: ImagePolicy) =>
+  preview(
+    facts.policyObjects.filter((o) => !isHistory(o)),
+    p,
+  );
+
+/** Old ReplicaSets (rollout history) that break the policy. */
+export const historyRefused = (facts: ImageFacts, p: ImagePolicy) => preview(facts.policyObjects.filter(isHistory), p);
 
 /** The mode an answer gives: auto is Deny when nothing running would be refused, else Warn. */
 export function resolveMode(facts: ImageFacts, p: ImagePolicy, answer: ModeAnswer): ImagePolicy['mode'] {
