@@ -194,6 +194,11 @@ export interface Area<F = unknown> {
   plan(inspection: Inspection<F>, answers: Answers): Edit[];
   /** Refuse (or ask for more) before any write: the rbac lock-out check. */
   guard?(ctx: GuardContext): Promise<GuardVerdict[]>;
+  /**
+   * Every question id the area may ask, with its question's text: `profiles show` writes them as comments,
+   * so a profile reads without a cluster. The contract test checks every asked question is here.
+   */
+  answerDocs?: Record<string, string>;
   /** What the final review shows beside the diffs (impact tables). */
   review?(inspection: Inspection<F>, changes: Change[], dry: Map<string, DryRunResult>, answers: Answers): ReviewSection[];
 }

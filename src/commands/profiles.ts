@@ -2,6 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { EXIT, UsageError } from '../errors.js';
 import { parseProfile, ProfileStore } from '../profiles/profile.js';
 
+/** Every area's question texts, for the comments of `profiles show` and `export`. */
+async function answerDocs(): Promise<Record<string, string>> {
+  const { AREAS } = await import('../areas/registry.js');
+  return Object.assign({}, ...AREAS.map((a) => a.answerDocs ?? {}));
+}
+
 export async function profiles(action: string | undefined, args: string[]): Promise<number> {
   const store = new ProfileStore();
   switch (action ?? 'list') {
@@ -10,7 +16,7 @@ export async function profiles(action: string | undefined, args: string[]): Prom
       return EXIT.ok;
     case 'show':
       if (!args[0]) throw new UsageError('profiles show needs a NAME');
-      process.stdout.write(ProfileStore.toYaml(store.get(args[0])));
+      process.stdout.write(ProfileStore.toYaml(store.get(args[0]), await answerDocs()));
       return EXIT.ok;
     case 'rm':
       if (!args[0]) throw new UsageError('profiles rm needs a NAME');
@@ -19,7 +25,7 @@ export async function profiles(action: string | undefined, args: string[]): Prom
       return EXIT.ok;
     case 'export': {
       if (!args[0] || !args[1]) throw new UsageError('profiles export needs NAME FILE');
-      writeFileSync(args[1], ProfileStore.toYaml(store.get(args[0])), { mode: 0o644 });
+      writeFileSync(args[1], ProfileStore.toYaml(store.get(args[0]), await answerDocs()), { mode: 0o644 });
       process.stdout.write(`exported ${args[0]} to ${args[1]}\n`);
       return EXIT.ok;
     }

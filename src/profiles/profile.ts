@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Conf from 'conf';
-import { parse, stringify } from 'yaml';
+import { Document, parse, type Scalar, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { dataDir } from '../engine/snapshot-store.js';
@@ -173,7 +173,15 @@ export class ProfileStore {
     this.write(all);
   }
 
-  static toYaml(p: Profile): string {
-    return `# kube-harden answer profile\n${stringify(p)}`;
+  /** The profile as YAML; with `docs` (question id → its text), each answer has its question as a comment. */
+  static toYaml(p: Profile, docs: Record<string, string> = {}): string {
+    const doc = new Document(p);
+    const answers = doc.get('answers', true) as YAMLMap | undefined;
+    for (const item of answers?.items ?? []) {
+      const key = item.key as Scalar;
+      const text = docs[String(key.value)];
+      if (text) key.commentBefore = ` ${text}`;
+    }
+    return `# kube-harden answer profile\n${doc.toString({ lineWidth: 0 })}`;
   }
 }

@@ -103,6 +103,8 @@ for (const area of AREAS) {
       }
       // Plan on frozen inputs: a plan (or an edit's mutate) that writes to them throws here.
       const questions = area.questions(failing);
+      const undocumented = questions.map((q) => q.id).filter((id) => !area.answerDocs?.[id]);
+      assert.deepEqual(undocumented, [], `${rule}: questions without an entry in answerDocs (profiles show needs them)`);
       const answers = deepFreeze(withDefaults(questions, { ...fixtures.answers, ...fx.fix }));
       deepFreeze(failing);
       const changes = compose(area.plan(failing, answers));

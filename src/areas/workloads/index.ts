@@ -185,6 +185,15 @@ export const workloadsArea: Area<WorkloadFacts> = {
   rules: [...CHECKS.map(({ id, severity, title, why, fix, references }) => ({ id, severity, title, why, fix, references })), PSA_RULE],
   inspect: inspectWorkloads,
   questions,
+  answerDocs: {
+    'workloads.namespaces': 'Which namespaces should be hardened? (default: those with findings, never infrastructure namespaces)',
+    'workloads.fixes':
+      'Which security-context fixes should be applied to pod templates? (noEscalation, dropAll, seccomp, runAsNonRoot, noPrivileged, readOnlyRootFilesystem, hostNamespaces, automountToken)',
+    'workloads.nodeAgents': 'Node agents to harden anyway (privileged or host-bound DaemonSets, by namespace/name key)',
+    'workloads.runAsUser': 'runAsUser for workloads that name no user (empty: leave unset)',
+    'workloads.psa': 'Pod Security Admission enforce level: auto | restricted | baseline | per-namespace | warn-only | skip',
+    'workloads.psaLevels': 'Enforce level per namespace (with psa: per-namespace): auto | restricted | baseline | unchanged',
+  },
   plan: planWorkloads,
   review,
 };
