@@ -146,6 +146,13 @@ export const networkArea: Area<NetworkFacts> = {
   rules: RULES,
   inspect: inspectNetwork,
   questions,
+  answerDocs: {
+    'network.namespaces': 'Which namespaces get default-deny NetworkPolicies? (default: those with pods, never infrastructure namespaces)',
+    'network.defaultDeny': 'Deny by default: ingress | egress | both | none (DNS egress is always allowed when egress is denied)',
+    'network.allow': 'Which traffic keeps flowing: dns, same-namespace, ingress-controller',
+    'network.apiServer': 'Which apps may reach the Kubernetes API server (namespace/app keys; with egress denied)',
+    'network.appRules': 'Which app may reach which Service (app-to-service rules, instead of same-namespace)',
+  },
   plan: planNetwork,
   review: (ins, changes, _dry, answers) => reviewNetwork(ins.facts, changes, answers),
 };
