@@ -8,6 +8,8 @@ import type { KubeObject, ObjectRef } from './types.js';
 export interface ConnectOptions extends KubeconfigOptions, RestOptions {
   /** Concurrency for LISTs and writes. */
   concurrency?: number;
+  /** Do not prove the server answers first (a rollback of local files works while the API server is down). */
+  lazy?: boolean;
 }
 
 export interface ServerVersion {
@@ -85,7 +87,7 @@ export class Cluster {
     const kc = loadKubeConfig(opts);
     const rest = new RestClient(kc, { timeoutMs: opts.timeoutMs ?? 15_000, ...opts });
     const c = new Cluster(kc.getCurrentContext(), rest, opts.concurrency ?? 8, opts.kubeconfig);
-    await c.version();
+    if (!opts.lazy) await c.version();
     return c;
   }
 

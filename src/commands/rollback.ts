@@ -28,7 +28,13 @@ export async function rollback(id: string | undefined, opts: RollbackCommandOpti
     if (!/^y(es)?$/i.test(a)) return EXIT.ok;
   }
   const context = opts.context ?? snapshot.cluster.context;
-  const cluster = await Cluster.connect({ kubeconfig: opts.kubeconfig, context, concurrency: opts.concurrency });
+  // Lazy: a snapshot's local files (the API server's manifest) are put back even while the API server is down.
+  const cluster = await Cluster.connect({
+    kubeconfig: opts.kubeconfig,
+    context,
+    concurrency: opts.concurrency,
+    lazy: snapshot.changes.some((c) => c.kind === 'file'),
+  });
   try {
     const t0 = Date.now();
     const ctx = { cluster, helm: new Helm({ kubeconfig: opts.kubeconfig, context: cluster.contextName, readOnly: false }), readOnly: false, note: progress };

@@ -6,6 +6,7 @@
  */
 import pMap from 'p-map';
 import type { AccessCheck } from '../cluster/client.js';
+import { isClusterError } from '../cluster/errors.js';
 import { SafetyError } from '../errors.js';
 import { phasesOf } from './change.js';
 import { handlerOf, type EngineContext, type RollbackStep, type Written } from './kinds/index.js';
@@ -93,7 +94,13 @@ async function restoreAccess(ctx: EngineContext, todo: StoredChange[]): Promise<
 
 export async function rollbackSnapshot(ctx: EngineContext, store: SnapshotStore, snapshot: Snapshot, opts: RollbackOptions = {}): Promise<RollbackResult> {
   if (ctx.readOnly) throw new SafetyError('refusing to roll back in preview mode');
-  await assertSameCluster(ctx, snapshot);
+  // An API server that does not answer (restarting, or kept down by a bad flag after a kill -9 in its
+  // health gate) cannot confirm the cluster's identity: local files can still be put back (their sha256
+  // is their identity check, their gate waits for the API server), then the rest once it answers.
+  let offline = await assertSameCluster(ctx, snapshot).then(
+    () => undefined,
+    (e: unknown) => (notAnswering(e) ? (e as Error) : Promise.reject(e)),
+  );
   const locks: Lock[] = [];
   if (!opts.locked) {
     locks.push(await store.lockCluster(snapshot.cluster, 'rollback'));
@@ -118,61 +125,94 @@ export async function rollbackSnapshot(ctx: EngineContext, store: SnapshotStore,
       return result;
     }
     opts.onEvent?.({ type: 'checking', total: todo.length });
-    // Permissions first: a rollback that stops halfway for a 403 is worse than one that never starts.
-    const results = await ctx.cluster.canI(await restoreAccess(ctx, todo));
-    const denied = results.filter((r) => !r.allowed);
-    if (denied.length) assertPreflight({ denied, local: [] });
-
-    const steps = await pMap(todo, (s) => handlerOf(s).classify(s, written.get(s.id), ctx), { concurrency: ctx.cluster.concurrency });
-    const byId = new Map<string, RollbackStep>(steps.map((s) => [s.stored.id, s]));
-    for (const s of steps) {
-      if (s.verdict === 'conflict' && !opts.force) {
-        result.conflicts.push({ change: storedLabel(s.stored), detail: s.detail ?? 'changed since' });
-        opts.onEvent?.({ type: 'conflict', change: s.stored, detail: s.detail ?? 'changed since' });
-      }
-      if (s.verdict === 'skip') {
-        result.skipped.push({ change: storedLabel(s.stored), detail: s.detail ?? '' });
-        opts.onEvent?.({ type: 'skipped', change: s.stored, detail: s.detail ?? '' });
+    let rest = todo;
+    if (offline) {
+      const files = todo.filter((c) => c.kind === 'file');
+      if (!files.length) throw offline;
+      await undo(ctx, files, written, result, record, opts);
+      rest = todo.filter((c) => c.kind !== 'file');
+      if (rest.length) {
+        offline = await assertSameCluster(ctx, snapshot).then(
+          () => undefined,
+          (e: unknown) => (notAnswering(e) ? (e as Error) : Promise.reject(e)),
+        );
+        if (offline) {
+          for (const c of rest)
+            result.failed.push({ change: storedLabel(c), error: `not restored yet: ${offline.message}; run the rollback again once it answers` });
+          rest = [];
+        }
       }
     }
-    // Undo in reverse order of the apply's phases (the API server's flags first, cert-manager's release last).
-    for (const phase of phasesOf(todo).reverse()) {
-      await pMap(
-        phase,
-        async (stored) => {
-          const step = byId.get(stored.id)!;
-          if (step.verdict === 'conflict' && !opts.force) return;
-          if (step.verdict === 'skip') {
-            // Final: nothing of ours is left to undo there; a later rollback need not look again.
-            await record({ event: 'rolled-back', change: stored.id, outcome: 'skipped' });
-            return;
-          }
-          if (step.verdict === 'unchanged') {
-            result.unchanged++;
-            await record({ event: 'rolled-back', change: stored.id, outcome: 'unchanged' });
-            opts.onEvent?.({ type: 'restored', change: stored, outcome: 'unchanged' });
-            return;
-          }
-          try {
-            await handlerOf(stored).restore(step, ctx, !!opts.force);
-            const outcome: RollbackOutcome = step.verdict === 'conflict' ? 'forced' : 'restored';
-            result.restored++;
-            if (stored.kind === 'release' && stored.undoNote) result.notes.push(stored.undoNote);
-            await record({ event: 'rolled-back', change: stored.id, outcome });
-            opts.onEvent?.({ type: 'restored', change: stored, outcome });
-          } catch (e) {
-            const error = e instanceof Error ? e.message : String(e);
-            result.failed.push({ change: storedLabel(stored), error });
-            opts.onEvent?.({ type: 'failed', change: stored, error });
-          }
-        },
-        { concurrency: ctx.cluster.concurrency },
-      );
-    }
+    if (rest.length) await undo(ctx, rest, written, result, record, opts);
     await record({ event: 'rollback-end', ok: result.failed.length === 0 && result.conflicts.length === 0, conflicts: result.conflicts.length });
     return result;
   } finally {
     await journal?.close();
     for (const l of locks.reverse()) await l.release();
+  }
+}
+
+/** The API server did not answer (as opposed to answering no). */
+const notAnswering = (e: unknown) => isClusterError(e, 'Unreachable') || isClusterError(e, 'Timeout') || isClusterError(e, 'Server');
+
+/** Classify and restore some stored changes: permissions first, then each phase in reverse order. */
+async function undo(
+  ctx: EngineContext,
+  todo: StoredChange[],
+  written: Map<string, Written>,
+  result: RollbackResult,
+  record: (e: Parameters<Journal['record']>[0]) => Promise<void> | undefined,
+  opts: RollbackOptions,
+): Promise<void> {
+  // Permissions first: a rollback that stops halfway for a 403 is worse than one that never starts.
+  const results = await ctx.cluster.canI(await restoreAccess(ctx, todo));
+  const denied = results.filter((r) => !r.allowed);
+  if (denied.length) assertPreflight({ denied, local: [] });
+
+  const steps = await pMap(todo, (s) => handlerOf(s).classify(s, written.get(s.id), ctx), { concurrency: ctx.cluster.concurrency });
+  const byId = new Map<string, RollbackStep>(steps.map((s) => [s.stored.id, s]));
+  for (const s of steps) {
+    if (s.verdict === 'conflict' && !opts.force) {
+      result.conflicts.push({ change: storedLabel(s.stored), detail: s.detail ?? 'changed since' });
+      opts.onEvent?.({ type: 'conflict', change: s.stored, detail: s.detail ?? 'changed since' });
+    }
+    if (s.verdict === 'skip') {
+      result.skipped.push({ change: storedLabel(s.stored), detail: s.detail ?? '' });
+      opts.onEvent?.({ type: 'skipped', change: s.stored, detail: s.detail ?? '' });
+    }
+  }
+  // Undo in reverse order of the apply's phases (the API server's flags first, cert-manager's release last).
+  for (const phase of phasesOf(todo).reverse()) {
+    await pMap(
+      phase,
+      async (stored) => {
+        const step = byId.get(stored.id)!;
+        if (step.verdict === 'conflict' && !opts.force) return;
+        if (step.verdict === 'skip') {
+          // Final: nothing of ours is left to undo there; a later rollback need not look again.
+          await record({ event: 'rolled-back', change: stored.id, outcome: 'skipped' });
+          return;
+        }
+        if (step.verdict === 'unchanged') {
+          result.unchanged++;
+          await record({ event: 'rolled-back', change: stored.id, outcome: 'unchanged' });
+          opts.onEvent?.({ type: 'restored', change: stored, outcome: 'unchanged' });
+          return;
+        }
+        try {
+          await handlerOf(stored).restore(step, ctx, !!opts.force);
+          const outcome: RollbackOutcome = step.verdict === 'conflict' ? 'forced' : 'restored';
+          result.restored++;
+          if (stored.kind === 'release' && stored.undoNote) result.notes.push(stored.undoNote);
+          await record({ event: 'rolled-back', change: stored.id, outcome });
+          opts.onEvent?.({ type: 'restored', change: stored, outcome });
+        } catch (e) {
+          const error = e instanceof Error ? e.message : String(e);
+          result.failed.push({ change: storedLabel(stored), error });
+          opts.onEvent?.({ type: 'failed', change: stored, error });
+        }
+      },
+      { concurrency: ctx.cluster.concurrency },
+    );
   }
 }
