@@ -1,6 +1,6 @@
 // Shared helpers for the integration and end-to-end tests: the real test bed, the real CLI.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -33,14 +33,34 @@ export interface CliResult {
   ms: number;
 }
 
-/** Run the built CLI (bin/kube-harden.js) as a user would, with its own data directory. */
+/**
+ * A copy of the built CLI (bin/ and dist/, which need nothing else at run time) in a temp folder, for
+ * long tests in a checkout where `npm run build` may run concurrently (it removes dist/ first). Pass it
+ * to runCli as `bin`.
+ */
+export async function builtCliCopy(): Promise<string> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-harden-cli-'));
+  for (let i = 0; ; i++) {
+    try {
+      cpSync(path.join(repo, 'dist'), path.join(dir, 'dist'), { recursive: true });
+      cpSync(path.join(repo, 'bin'), path.join(dir, 'bin'), { recursive: true });
+      if (existsSync(path.join(dir, 'dist/cli.js')) && existsSync(path.join(dir, 'dist/ui.js'))) return path.join(dir, 'bin/kube-harden.js');
+    } catch (e) {
+      if (i > 60) throw e;
+    }
+    if (i > 60) throw new Error('no complete build in dist/: run npm run build');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Run the built CLI (bin/kube-harden.js, or a copy from builtCliCopy) as a user would, with its own data directory. */
 export function runCli(
   args: string[],
-  opts: { home: string; env?: Record<string, string>; timeoutMs?: number; onStderr?: (chunk: string, kill: () => void) => void },
+  opts: { home: string; env?: Record<string, string>; timeoutMs?: number; onStderr?: (chunk: string, kill: () => void) => void; bin?: string },
 ): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       env: { ...process.env, KUBE_HARDEN_HOME: opts.home, CI: 'true', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
