@@ -115,7 +115,12 @@ test('the guided session: the lock-out is shown in the review and the confirmati
     await term.write('\r');
     await term.waitFor(/Review: 1 change/);
     await term.waitFor(/the plan removes your own access/);
+    // The notes view (n) has the guard's details: what would be lost, and by which path.
+    await term.write('n');
     await term.waitFor(wrapped(`you lose cluster-admin power (* on *), granted by ClusterRoleBinding/${RUN}-wizard-ops-admin`));
+    term.mark();
+    await term.write('n');
+    await term.waitFor(/delete\s+clusterrolebinding\//);
     term.mark();
     await term.write('\r');
     await term.waitFor(new RegExp(`type the context name\\s+${s.context}`));
