@@ -66,9 +66,10 @@ export function failureReason(output: string, exitCode: number | undefined): str
   if (has(/skip-db-update cannot be specified on the first run|vulnerability DB|vuln(erability)? db|trivy-db|failed to download .*db|DB error/i)) {
     return 'no vulnerability database: trivy could not download it (offline?); run `trivy image --download-db-only` where the network allows, or point --cache-dir at a copied database';
   }
-  if (has(/unable to find the specified image|MANIFEST_UNKNOWN|manifest unknown|not found/i) && has(/image/i)) return 'image not found in its registry';
-  if (has(/UNAUTHORIZED|DENIED|authentication required|401|403 Forbidden/)) return 'the registry refused access (credentials needed?)';
+  // trivy says "unable to find the specified image" whenever every source failed: the cause follows.
   if (has(/no such host|dial tcp|connection refused|i\/o timeout|TLS handshake|network is unreachable|lookup .* on/i)) return 'registry unreachable from here';
+  if (has(/UNAUTHORIZED|DENIED|authentication required|401 Unauthorized|403 Forbidden/)) return 'the registry refused access (credentials needed?)';
+  if (has(/MANIFEST_UNKNOWN|NAME_UNKNOWN|manifest unknown|404 Not Found/i)) return 'image not found in its registry';
   if (has(/context deadline exceeded|timeout/i)) return 'timed out';
   const last = text
     .split('\n')
@@ -121,7 +122,7 @@ export async function scanImages(images: string[], opts: LocalScanOptions = {}):
         ...(opts.cacheDir ? ['--cache-dir', opts.cacheDir] : []),
         image,
       ];
-      const r = await execa(found, args, { reject: false, timeout: timeoutMs + 5_000, env: opts.env, stdin: 'ignore', maxBuffer: 512 * 1024 * 1024 });
+      const r = await execa(found, args, { reject: false, timeout: timeoutMs + 2_000, env: opts.env, stdin: 'ignore', maxBuffer: 512 * 1024 * 1024 });
       if (r.timedOut) return finish({ status: 'not-scanned', reason: `timed out after ${Math.round(timeoutMs / 1000)} s` });
       if (r.exitCode !== 0) {
         const reason = failureReason(`${String(r.stderr)}\n${String(r.stdout)}`, r.exitCode);
