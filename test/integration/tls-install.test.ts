@@ -13,7 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
+import type { TlsFacts } from '../../src/areas/tls/facts.js';
+import type { Inspection } from '../../src/areas/types.js';
 import { Cluster } from '../../src/cluster/client.js';
+import { Session } from '../../src/session.js';
 import { CERT_MANAGER_VERSION, certManagerChart, helmEnv } from '../cluster/cert-manager.js';
 import { down, privateTestbed, type Testbed } from '../cluster/testbed.js';
 import { ensureTool, pathWith } from '../cluster/tools.js';
@@ -40,6 +43,8 @@ before(async () => {
   writeFileSync(path.join(bin, 'helm'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${helmLog}'\nexec '${helm}' "$@"\n`);
   chmodSync(path.join(bin, 'helm'), 0o755);
   env = { PATH: `${bin}:${await pathWith('helm')}`, ...helmEnv(path.join(work, 'helm')) };
+  // The in-process session below finds the same helm.
+  Object.assign(process.env, env);
   profile = path.join(work, 'tls-install.yaml');
   // The chart answered with the local .tgz (no network here); no issuer: the chart's webhook has no pod behind it.
   writeFileSync(profile, `version: 2\nname: tls-install\nareas: [tls]\nanswers:\n  tls.install: helm\n  tls.chart: ${chart}\n  tls.issuer: none\n`);
@@ -192,7 +197,26 @@ test('apply --yes installs cert-manager with the real helm; audit then finds it;
   const deployments = await cluster.list(await cluster.typeOf('apps/v1', 'Deployment'), { namespace: 'cert-manager' });
   assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['cert-manager', 'cert-manager-cainjector', 'cert-manager-webhook']);
 
-  // The area now sees it: its controller and version, and that it has no issuer yet.
+  // The area now sees it: its controller, version and Helm release, and that it has no issuer yet.
+  const session = await Session.open({ kubeconfig: bed.kubeconfig, areas: ['tls'], preview: true });
+  try {
+    await session.inspect();
+    const ins = session.state('tls').inspection as Inspection<TlsFacts>;
+    const cm = ins.facts.certManager;
+    assert.equal(cm.state, 'installed');
+    assert.deepEqual(
+      { ...cm.controller, image: undefined },
+      { namespace: 'cert-manager', name: 'cert-manager', image: undefined, version: 'v1.21.2', available: true, clusterResourceNamespace: 'cert-manager' },
+    );
+    assert.equal(cm.controller?.image, 'quay.io/jetstack/cert-manager-controller:v1.21.2');
+    assert.deepEqual([cm.release?.name, cm.release?.revision, cm.release?.status, cm.release?.appVersion], ['cert-manager', 1, 'deployed', 'v1.21.2']);
+    assert.ok(
+      ins.notes?.some((n) => n.startsWith('cert-manager v1.21.2 (deployment cert-manager/cert-manager, available), helm release cert-manager revision 1')),
+      ins.notes?.join('\n'),
+    );
+  } finally {
+    await session.close();
+  }
   const audit = await runCli(['audit', '--areas', 'tls', '--output', 'json', '--kubeconfig', bed.kubeconfig], { home, env });
   assert.equal(audit.code, 0, audit.stderr);
   const findings = (JSON.parse(audit.stdout) as { findings: Array<{ rule: string }> }).findings.map((f) => f.rule);

@@ -105,40 +105,53 @@ async function secretCert(namespace: string, name: string): Promise<X509Certific
 const rules = (stdout: string) =>
   (JSON.parse(stdout) as { findings: Array<{ rule: string; ref: { name: string } }> }).findings.map((f) => `${f.rule} ${f.ref.name}`).sort();
 
+/**
+ * Namespace shop: a Service, an IngressClass (the default), and three Ingresses: web without TLS, old
+ * with a hand-made weak self-signed certificate, gone naming a Secret that does not exist. Once per bed.
+ */
+let seeded: Promise<{ before: Record<string, KubeObject>; oldSecret: KubeObject }> | undefined;
+function seed() {
+  seeded ??= (async () => {
+    await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    await cluster.create({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+      spec: { controller: 'k8s.io/ingress-nginx' },
+    });
+    await cluster.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { ports: [{ port: 80 }], selector: { app: 'web' } },
+    });
+    const old = await weakSelfSigned('old.example.test');
+    const oldSecret = (
+      await cluster.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'old-tls', namespace: 'shop' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': Buffer.from(old.crt).toString('base64'), 'tls.key': Buffer.from(old.key).toString('base64') },
+      })
+    ).object!;
+    const before: Record<string, KubeObject> = {};
+    for (const [name, host, secret] of [
+      ['web', 'web.example.test', undefined],
+      ['old', 'old.example.test', 'old-tls'],
+      ['gone', 'gone.example.test', 'gone-tls'],
+    ] as const) {
+      before[name] = normalised((await cluster.create(ingress(name, host, secret))).object!);
+    }
+    return { before, oldSecret };
+  })();
+  return seeded;
+}
+
 test('self-signed CA bootstrap, a CA ClusterIssuer Ready, Ingresses given TLS by the ingress-shim with certificates signed by that CA; rollback removes them', async () => {
   const K = bed.kubeconfig;
   const home = tempHome();
-  await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
-  await cluster.create({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'IngressClass',
-    metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-    spec: { controller: 'k8s.io/ingress-nginx' },
-  });
-  await cluster.create({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'web', namespace: 'shop' },
-    spec: { ports: [{ port: 80 }], selector: { app: 'web' } },
-  });
-  const old = await weakSelfSigned('old.example.test');
-  const oldSecret = (
-    await cluster.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'old-tls', namespace: 'shop' },
-      type: 'kubernetes.io/tls',
-      data: { 'tls.crt': Buffer.from(old.crt).toString('base64'), 'tls.key': Buffer.from(old.key).toString('base64') },
-    })
-  ).object!;
-  const before: Record<string, KubeObject> = {};
-  for (const [name, host, secret] of [
-    ['web', 'web.example.test', undefined],
-    ['old', 'old.example.test', 'old-tls'],
-    ['gone', 'gone.example.test', 'gone-tls'],
-  ] as const) {
-    before[name] = normalised((await cluster.create(ingress(name, host, secret))).object!);
-  }
+  const { before, oldSecret } = await seed();
 
   // Audit: the API is served (the CRDs), no issuer; the Ingress without TLS; the certificates in use.
   const audit = await runCli(['audit', '--areas', 'tls', '--output', 'json', '--kubeconfig', K], { home });
@@ -253,4 +266,39 @@ test('self-signed CA bootstrap, a CA ClusterIssuer Ready, Ingresses given TLS by
     (await all('Secret', 'v1')).filter((n) => n.startsWith('shop/') || n.startsWith('cert-manager/')),
     ['shop/old-tls'],
   );
+});
+
+test("an ACME ClusterIssuer (Let's Encrypt staging, HTTP-01 on the detected class) passes the API server's dry-run against cert-manager's CRDs", async () => {
+  // The controllers here do not link ACME (and nothing reaches Let's Encrypt from the test machine): preview only.
+  await seed();
+  const home = tempHome();
+  const profile = path.join(work, 'tls-acme.yaml');
+  writeFileSync(
+    profile,
+    [
+      'version: 2',
+      'name: tls-acme',
+      'areas: [tls]',
+      'answers:',
+      '  tls.issuer: letsencrypt-staging',
+      '  tls.acmeEmail: ops@example.test',
+      '  tls.ingresses: [shop/web]',
+      '  tls.replace: []',
+      '',
+    ].join('\n'),
+  );
+  const r = await runCli(['apply', '--profile', profile, '--preview', '--diff', '--kubeconfig', bed.kubeconfig], { home });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(
+    r.stdout,
+    /^\+ clusterissuer\/letsencrypt-staging: ACME ClusterIssuer \(Let's Encrypt staging, HTTP-01 through ingress class nginx\) \[low risk\] ✓ dry-run ok$/m,
+  );
+  assert.match(r.stdout, /\+ {4}server: https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory\n/);
+  assert.match(r.stdout, /\+ {12}ingressClassName: nginx\n/);
+  assert.match(
+    r.stdout,
+    /^~ ingress\/web in shop: TLS for web\.example\.test \(cert-manager, ClusterIssuer letsencrypt-staging\) \[medium risk\] ✓ dry-run ok$/m,
+  );
+  assert.match(r.stdout, /tls: Let's Encrypt \(HTTP-01\)\n {4}every host must resolve publicly/);
+  assert.match(r.stdout, /preview only: 2 change\(s\), 0 failed the dry-run/);
 });

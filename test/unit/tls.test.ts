@@ -275,3 +275,15 @@ test('a probe refused (no discovery, no Secrets, no helm) is "unknown", never a 
   assert.deepEqual(s.plan({}), []);
   assert.ok(s.ins.notes?.some((n) => /not read: reading their Secrets was refused/.test(n)));
 });
+
+test('every question is in the list on every cluster (a profile made on one is accepted on another); conditions decide what is asked', async () => {
+  const ids = async (objects: KubeObject[], p: Probe) => (await session(objects, p)).qs.map((q) => q.id);
+  const absent = await ids([ns('shop')], { served: false, helm: 'v3.22.0', secrets: {} });
+  assert.deepEqual(absent, await ids([ns('shop'), ns('cert-manager'), ingress('web', ['web.example.test']), service], { served: true, secrets: {} }));
+  assert.deepEqual(absent, await ids([ns('shop')], {}));
+  const s = await session([ns('shop'), ns('cert-manager')], { served: true, secrets: {} });
+  assert.deepEqual(
+    activeQuestions(s.qs, s.answers({})).map((q) => q.id),
+    ['tls.issuer'],
+  );
+});
