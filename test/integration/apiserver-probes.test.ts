@@ -6,9 +6,11 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { guardApiserver } from '../../src/areas/apiserver/guard.js';
 import { apiserverArea } from '../../src/areas/apiserver/index.js';
 import type { ApiserverFacts } from '../../src/areas/apiserver/inspect.js';
-import type { InspectContext, Inspection } from '../../src/areas/types.js';
+import type { GuardContext, InspectContext, Inspection } from '../../src/areas/types.js';
+import type { FileChange } from '../../src/engine/change.js';
 import { Cluster } from '../../src/cluster/client.js';
 import { Session } from '../../src/session.js';
 import { down, privateTestbed, type Testbed } from '../cluster/testbed.js';
@@ -114,6 +116,44 @@ describe('a bed with anonymous auth on (the API server default)', () => {
   test('the insecure port is closed', () => {
     assert.equal(ins.facts.probes.insecurePort.state, 'closed', ins.facts.probes.insecurePort.detail);
     assert.ok(!rules(ins).includes('insecurePort'));
+  });
+
+  test('the lock-out guard of "enable RBAC": removing AlwaysAllow asks to confirm for whom RBAC does not make admin', async () => {
+    const cluster = await Cluster.connect({ kubeconfig: bed.kubeconfig });
+    try {
+      await cluster.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'alice-cluster-admin' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'alice' }],
+      });
+      const change = (mode: string) =>
+        ({
+          id: 'file:/m',
+          kind: 'file',
+          areas: ['apiserver'],
+          gate: { type: 'apiserver', flags: { 'authorization-mode': mode }, timeoutMs: 1 },
+        }) as unknown as FileChange;
+      const guard = (username: string, groups: string[], before: string) =>
+        guardApiserver({
+          cluster,
+          identity: { username, groups },
+          changes: [change('Node,RBAC')],
+          inspection: { area: 'apiserver', findings: [], facts: { manifest: { info: { flags: { 'authorization-mode': before } } } } },
+        } as unknown as GuardContext);
+      const limited = await guard('limited-user', ['system:authenticated'], 'AlwaysAllow');
+      assert.equal(limited.length, 1);
+      assert.equal(limited[0].level, 'confirm');
+      assert.equal(limited[0].flag, '--allow-lockout');
+      assert.ok(limited[0].details.includes('limited-user would no longer be allowed to everything (cluster-admin)'), limited[0].details.join('; '));
+      assert.ok(limited[0].details.includes('limited-user would no longer be allowed to read the API server mirror pod (the health gate)'));
+      assert.deepEqual(await guard('alice', ['system:authenticated'], 'Node,RBAC,AlwaysAllow'), [], 'RBAC makes alice cluster-admin');
+      assert.deepEqual(await guard('kube-harden-admin', ['system:masters', 'system:authenticated'], 'AlwaysAllow'), [], 'system:masters');
+      assert.deepEqual(await guard('limited-user', ['system:authenticated'], 'RBAC'), [], 'adding Node takes nothing away');
+    } finally {
+      await cluster.close();
+    }
   });
 
   test('a user without rights: flags unknown, probes still answered, no crash', async () => {
