@@ -48,6 +48,7 @@ before(async () => {
   profile = path.join(work, 'tls-install.yaml');
   // The chart answered with the local .tgz (no network here); no issuer: the chart's webhook has no pod behind it.
   writeFileSync(profile, `version: 2\nname: tls-install\nareas: [tls]\nanswers:\n  tls.install: helm\n  tls.chart: ${chart}\n  tls.issuer: none\n`);
+  writeFileSync(profile.replace(/\.yaml$/, '-defaults.yaml'), 'version: 2\nname: tls-defaults\nareas: [tls]\nanswers: {}\n');
 });
 after(async () => {
   await cluster?.close();
@@ -84,6 +85,35 @@ async function assertNotInstalled() {
 
 const command = () =>
   `helm upgrade --install cert-manager ${chart} --namespace cert-manager --version ${CERT_MANAGER_VERSION} --create-namespace --set crds.enabled=true`;
+
+test('without helm on PATH: the finding says how to get helm or apply the static manifest, and the install is not planned', async () => {
+  const home = tempHome();
+  const noHelm = { PATH: '/usr/bin:/bin' };
+  const audit = await runCli(['audit', '--areas', 'tls', '--kubeconfig', bed.kubeconfig], { home, env: noHelm });
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.match(
+    audit.stdout,
+    /MEDIUM +cert-manager\/cert-manager \(cert-manager\) +cert-manager is not installed \(the cert-manager\.io API is not served\) \[manual\]/,
+  );
+  const json = await runCli(['audit', '--areas', 'tls', '--output', 'json', '--kubeconfig', bed.kubeconfig], { home, env: noHelm });
+  const missing = (JSON.parse(json.stdout) as { findings: Array<{ rule: string; fixable: boolean; manual?: string }> }).findings.find(
+    (f) => f.rule === 'certManagerMissing',
+  );
+  assert.equal(missing?.fixable, false);
+  assert.match(missing?.manual ?? '', /helm is not on PATH: install helm \(https:\/\/helm\.sh\/docs\/intro\/install\//);
+  assert.match(missing?.manual ?? '', /kubectl apply -f https:\/\/github\.com\/cert-manager\/cert-manager\/releases\/download\/v1\.21\.2\/cert-manager\.yaml/);
+  // The default answer is not to install; a profile that asks for helm gets the dry-run's answer: helm is missing, and how to get it.
+  const dflt = await runCli(['apply', '--profile', profile.replace(/\.yaml$/, '-defaults.yaml'), '--preview', '--kubeconfig', bed.kubeconfig], {
+    home,
+    env: noHelm,
+  });
+  assert.equal(dflt.code, 0, dflt.stderr);
+  assert.match(dflt.stdout, /nothing to change/);
+  const asked = await runCli(['apply', '--profile', profile, '--preview', '--kubeconfig', bed.kubeconfig], { home, env: noHelm });
+  assert.equal(asked.code, 1, asked.stdout);
+  assert.match(asked.stdout, /✗ dry-run failed\n {4}error: helm is not on PATH: install it \(https:\/\/helm\.sh\/docs\/intro\/install\/\)/);
+  await assertNotInstalled();
+});
 
 test('apply --profile --preview: the install offered as the exact helm command and the rendered chart; nothing runs that writes', async () => {
   const home = tempHome();

@@ -126,6 +126,8 @@ export interface TlsFacts {
   ingresses: IngressFact[];
   ingressClasses: { names: string[]; default?: string; used: Record<string, number> };
   services: ServiceFact[];
+  /** Services in scope beyond the ones offered (inspection looks at the first ones, by namespace and name). */
+  servicesOmitted?: number;
 }
 
 /** cert-manager is there to take issuers (installed, or its API served with the controller elsewhere). */

@@ -39,6 +39,9 @@ export const TLS_READS: ReadSpec[] = [
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API objects are untyped JSON here
 type Obj = Record<string, any>;
 
+/** Services offered a certificate (each costs a GET of its would-be Secret at inspection). */
+export const SERVICE_LIMIT = 500;
+
 const readyOf = (o: KubeObject): { ready?: boolean; message?: string } => {
   const c = ((o.status as Obj | undefined)?.conditions as Obj[] | undefined)?.find((x) => x.type === 'Ready');
   return c ? { ready: c.status === 'True', message: c.message ?? c.reason } : {};
@@ -243,7 +246,7 @@ export async function inspectTls(ctx: InspectContext): Promise<Inspection<TlsFac
     .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   const mayIssue = served !== false || !!helmVersion;
   const services: ServiceFact[] = await pMap(
-    serviceObjsInScope,
+    serviceObjsInScope.slice(0, SERVICE_LIMIT),
     async (s): Promise<ServiceFact> => {
       const ns = s.metadata.namespace!;
       const base = `${s.metadata.name}-tls`;
@@ -262,6 +265,7 @@ export async function inspectTls(ctx: InspectContext): Promise<Inspection<TlsFac
     ingresses,
     ingressClasses: { names: classNames, default: defaultClass, used },
     services,
+    servicesOmitted: Math.max(0, serviceObjsInScope.length - SERVICE_LIMIT),
   };
   const findings: Finding[] = findingsOf(facts, now);
   return { area: 'tls', findings, facts, notes: notesOf(facts) };

@@ -217,7 +217,11 @@ export function tlsQuestions(ins: Inspection<TlsFacts>): Question[] {
       id: 'tls.services',
       area: 'tls',
       title: 'Certificates for which Services? (in-cluster TLS)',
-      help: 'A Certificate per Service for NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc and NAME.NAMESPACE.svc.cluster.local, in a Secret NAME-tls the Service’s pods can mount. Not with ACME: Let’s Encrypt cannot reach in-cluster names.',
+      help:
+        'A Certificate per Service for NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc and NAME.NAMESPACE.svc.cluster.local, in a Secret NAME-tls the Service’s pods can mount. Not with ACME: Let’s Encrypt cannot reach in-cluster names.' +
+        (f.servicesOmitted
+          ? ` Only the first ${f.services.length} Services are offered (${f.servicesOmitted} more: narrow the session with --namespaces).`
+          : ''),
       kind: 'multiselect',
       choices: f.services.map((s) => ({
         value: `${s.namespace}/${s.name}`,
