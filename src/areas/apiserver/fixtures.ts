@@ -140,11 +140,12 @@ export const fixtures: AreaFixtures = {
     anonymousEndpoints:
       'an anonymous HTTPS request to /api, /apis, /metrics or /debug/pprof/ (test/integration/apiserver-probes.test.ts, beds with anonymous auth on and off)',
     anonymousHealthInfo: 'an anonymous HTTPS request to /version, /healthz, /readyz or /livez (test/integration/apiserver-probes.test.ts)',
-    insecurePort: 'a plain HTTP request to the insecure port (test/integration/apiserver-probes.test.ts: closed on the bed)',
+    insecurePort:
+      'a plain HTTP request to the insecure port (test/unit/apiserver-tls.test.ts: open on a server answering as an API server; test/integration/apiserver-probes.test.ts: closed on the bed)',
     tlsLegacyVersions: 'TLS handshakes with the version forced (test/integration/apiserver-probes.test.ts, a bed with --tls-min-version=VersionTLS10)',
     tlsWeakCiphers: 'TLS 1.2 handshakes with one suite offered (test/integration/apiserver-probes.test.ts)',
-    certExpiry: "the serving certificate's expiry, from a TLS handshake (test/integration/apiserver-probes.test.ts)",
-    certSelfSigned: 'the serving certificate, from a TLS handshake (test/integration/apiserver-probes.test.ts)',
-    certWeakKey: "the serving certificate's key, from a TLS handshake (test/integration/apiserver-probes.test.ts)",
+    certExpiry: "the serving certificate's expiry, from a TLS handshake (test/unit/apiserver-tls.test.ts: an expired one; the bed's passes)",
+    certSelfSigned: "the serving certificate, from a TLS handshake (test/unit/apiserver-tls.test.ts: a self-signed one; the bed's passes)",
+    certWeakKey: "the serving certificate's key, from a TLS handshake (test/unit/apiserver-tls.test.ts: RSA 1024; the bed's P-256 passes)",
   },
 };
