@@ -1,10 +1,15 @@
 // The apiserver area's pure parts: the manifest editor (comments, order and style kept), the fixes'
 // flag values, the checks' edge cases (defaults, AlwaysAllow and anonymous auth), platform detection.
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'node:test';
 import { parse, stringify } from 'yaml';
 import { evaluateFlags, type Flags } from '../../src/areas/apiserver/flags.js';
+import { findingsOf } from '../../src/areas/apiserver/findings.js';
 import { flagChanges } from '../../src/areas/apiserver/fixes.js';
+import { DEFAULT_MANIFEST, readManifestFacts, serversOf } from '../../src/areas/apiserver/inspect.js';
 import { editManifest, mounted, readManifest } from '../../src/areas/apiserver/manifest.js';
 import { detectPlatform, notApplicableOn } from '../../src/areas/apiserver/platform.js';
 import type { KubeObject } from '../../src/cluster/types.js';
@@ -220,4 +225,61 @@ test('platform detection: version strings, node labels, provider IDs, API groups
   const eks = detectPlatform({ gitVersion: 'v1.30.4-eks-a737599', nodes: [], groups: [], staticPods: false });
   assert.match(notApplicableOn(eks, false) ?? '', /Amazon EKS runs the API server for you/);
   assert.equal(notApplicableOn(detectPlatform({ gitVersion: 'v1.34.4', nodes: [], groups: [], staticPods: true }), false), undefined);
+});
+
+test('which manifest is ours: the mirror pod it runs (several control planes), another cluster refused, managed ignored', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kh-apiserver-'));
+  const file = path.join(dir, 'kube-apiserver.yaml');
+  writeFileSync(file, KUBEADM.replace('--advertise-address=10.0.0.10', '--advertise-address=10.0.0.11'));
+  const mirror = (node: string, address: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `kube-apiserver-${node}`,
+      namespace: 'kube-system',
+      annotations: { 'kubernetes.io/config.mirror': 'x' },
+      labels: { component: 'kube-apiserver' },
+    },
+    spec: {
+      nodeName: node,
+      containers: [
+        {
+          name: 'kube-apiserver',
+          command: ['kube-apiserver', `--advertise-address=${address}`, '--etcd-servers=https://127.0.0.1:2379', '--secure-port=6443'],
+        },
+      ],
+    },
+  });
+  const servers = serversOf([mirror('cp-1', '10.0.0.10'), mirror('cp-2', '10.0.0.11')]);
+  const kubeadm = detectPlatform({ gitVersion: 'v1.34.4', nodes: [], groups: [], staticPods: true });
+  const { manifest } = await readManifestFacts(file, servers, kubeadm);
+  assert.equal(manifest?.mirrorPod, 'kube-apiserver-cp-2');
+  const found = findingsOf({
+    version: 'v1.34.4',
+    platform: kubeadm,
+    servers,
+    manifest,
+    probes: { anonymous: [], insecurePort: { state: 'closed', endpoint: '', detail: '' } },
+  });
+  const profiling = found.filter((f) => f.rule === 'profiling');
+  assert.deepEqual(
+    profiling.map((f) => [f.ref.name, f.fixable]),
+    [
+      ['kube-apiserver-cp-1', false],
+      ['kube-apiserver-cp-2', true],
+    ],
+  );
+  assert.match(profiling[0].manual ?? '', /kube-apiserver-cp-1 runs on another node: run kube-harden there/);
+
+  const other = await readManifestFacts(file, serversOf([mirror('cp-9', '192.168.1.1')]), kubeadm);
+  assert.equal(other.manifest, undefined);
+  assert.match(other.note ?? '', /does not run any API server of this cluster/);
+  if (!existsSync(DEFAULT_MANIFEST)) assert.deepEqual(await readManifestFacts(undefined, servers, kubeadm), {}, 'no manifest at the default path here');
+  assert.equal(
+    (await readManifestFacts(file, [], kubeadm)).manifest?.mirrorPod,
+    undefined,
+    'given explicitly, no mirror pod to match: edited, gated on /readyz alone',
+  );
+  const eks = detectPlatform({ gitVersion: 'v1.30.4-eks-a737599', nodes: [], groups: [], staticPods: false });
+  assert.match((await readManifestFacts(file, [], eks)).note ?? '', /Amazon EKS runs the API server/);
 });

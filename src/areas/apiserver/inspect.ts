@@ -105,7 +105,7 @@ async function readable(path: string): Promise<boolean> {
   }
 }
 
-async function readManifestFacts(
+export async function readManifestFacts(
   path: string | undefined,
   servers: ServerFlags[] | undefined,
   platform: Platform,
