@@ -94,6 +94,13 @@ export const apiserverArea: Area<ApiserverFacts> = {
   rules: [...FLAG_RULES, ...PROBE_RULES.map(({ id, severity, title, why, fix, references }) => ({ id, severity, title, why, fix, references }))],
   inspect: inspectApiserver,
   questions,
+  answerDocs: {
+    'apiserver.fixes': `API server flags to change in the static pod manifest (${FIXES.map((f) => f.id).join(', ')}; default: ${FIXES.filter((f) => f.default)
+      .map((f) => f.id)
+      .join(', ')})`,
+    'apiserver.auditPolicyFile': 'Audit policy file for --audit-policy-file, created with a minimal policy when missing (with fixes: auditLog)',
+    'apiserver.auditLogPath': `Audit log file for --audit-log-path (with fixes: auditLog; default ${DEFAULT_AUDIT_LOG})`,
+  },
   plan: planApiserver,
   guard: guardApiserver,
 };
