@@ -121,6 +121,8 @@ export function endpointOf(server: string): { host: string; port: number } {
 interface Trust {
   ca?: string;
   servername?: string;
+  /** false: the kubeconfig skips verification (insecure-skip-tls-verify). */
+  rejectUnauthorized?: boolean;
 }
 
 type Handshake = { ok: true; socket: tls.TLSSocket } | { ok: false; verdict: Verdict; error: string };
@@ -138,7 +140,7 @@ function handshake(target: { host: string; port: number }, trust: Trust, opts: C
     let socket: tls.TLSSocket;
     const servername = trust.servername ?? (isIP(target.host) ? undefined : target.host);
     try {
-      socket = tls.connect({ host: target.host, port: target.port, servername, ca: trust.ca, rejectUnauthorized: false, ...opts });
+      socket = tls.connect({ host: target.host, port: target.port, servername, ca: trust.ca, ...opts, rejectUnauthorized: false });
     } catch (e) {
       resolve({ ok: false, verdict: 'unknown', error: (e as Error).message });
       return;
@@ -159,7 +161,7 @@ function handshake(target: { host: string; port: number }, trust: Trust, opts: C
   });
 }
 
-function certOf(socket: tls.TLSSocket, now: Date): CertFacts | undefined {
+function certOf(socket: tls.TLSSocket, now: Date, trust: Trust): CertFacts | undefined {
   const x = socket.getPeerX509Certificate();
   if (!x) return undefined;
   const key = x.publicKey;
@@ -171,7 +173,7 @@ function certOf(socket: tls.TLSSocket, now: Date): CertFacts | undefined {
   } catch {
     selfSigned = false;
   }
-  const authErr = socket.authorizationError;
+  const authErr = trust.rejectUnauthorized === false ? 'the kubeconfig skips TLS verification (insecure-skip-tls-verify)' : socket.authorizationError;
   return {
     subject: x.subject.replace(/\n/g, ', '),
     issuer: x.issuer.replace(/\n/g, ', '),
@@ -185,7 +187,7 @@ function certOf(socket: tls.TLSSocket, now: Date): CertFacts | undefined {
     keyType: key.asymmetricKeyType ?? 'unknown',
     keyBits: details.modulusLength,
     curve: details.namedCurve,
-    trusted: socket.authorized,
+    trusted: trust.rejectUnauthorized !== false && socket.authorized,
     trustError: authErr ? String(authErr) : undefined,
   };
 }
@@ -198,7 +200,7 @@ export async function probeTls(target: { host: string; port: number }, trust: Tr
   let certError: string | undefined;
   const first = await handshake(target, trust, {});
   if (first.ok) {
-    cert = certOf(first.socket, now);
+    cert = certOf(first.socket, now, trust);
     first.socket.end();
   } else certError = first.error;
 
