@@ -70,7 +70,7 @@ export class DryRunCache {
 /**
  * Dry-run every change concurrently; results keyed by change id. An object whose kind the cluster does
  * not serve yet, while a release earlier in the plan will bring it (cert-manager's CRDs before its
- * issuers), is validated when it is applied, right after that release.
+ * issuers), or whose namespace an earlier phase creates, is validated when it is applied, right after.
  */
 export async function dryRunPlan(
   ctx: EngineContext,
@@ -80,6 +80,17 @@ export async function dryRunPlan(
 ): Promise<Map<string, DryRunResult>> {
   const out = new Map<string, DryRunResult>();
   const releases = changes.filter((c) => c.kind === 'release');
+  // Namespaces the plan creates (a Namespace object, or a release's --create-namespace), by name.
+  const newNamespaces = new Map<string, Change>();
+  for (const c of changes) {
+    if (c.kind === 'object' && c.action === 'create' && c.ref.apiVersion === 'v1' && c.ref.kind === 'Namespace') newNamespaces.set(c.ref.name, c);
+    if (c.kind === 'release' && c.createNamespace) newNamespaces.set(c.namespace, c);
+  }
+  const namespaceFirst = (c: Change): Change | undefined => {
+    if (c.kind !== 'object' || !c.ref.namespace) return undefined;
+    const by = newNamespaces.get(c.ref.namespace);
+    return by && phaseRank(by.phase) < phaseRank(c.phase) ? by : undefined;
+  };
   let done = 0;
   await pMap(
     changes,
@@ -95,6 +106,16 @@ export async function dryRunPlan(
                 deferred: `${c.ref.kind} is served once helm release ${by.kind === 'release' ? by.release : ''} is installed: validated by the API server right before it is written`,
               }
             : { ok: false, warnings: [], error: `the cluster does not serve ${c.ref.kind} (${c.ref.apiVersion})` };
+        } else if (
+          namespaceFirst(c) &&
+          !(await ctx.cluster.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: c.kind === 'object' ? c.ref.namespace! : '' }))
+        ) {
+          // Its namespace is created earlier in the plan: the server cannot judge it before that.
+          r = {
+            ok: true,
+            warnings: [],
+            deferred: `namespace ${c.kind === 'object' ? c.ref.namespace : ''} is created earlier in this plan: validated by the API server right before it is written`,
+          };
         } else {
           r = await handlerOf(c).dryRun(c, ctx);
         }
