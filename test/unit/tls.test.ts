@@ -287,3 +287,19 @@ test('every question is in the list on every cluster (a profile made on one is a
     ['tls.issuer'],
   );
 });
+
+test('the CA bootstrap creates the cluster resource namespace when it is missing (and the install does not bring it)', async () => {
+  const s = await session([ns('shop')], { served: true, secrets: {} });
+  const changes = compose(s.plan({}));
+  assert.deepEqual(
+    changes.map((c) => `${c.phase} ${c.id}`),
+    [
+      'prerequisites object:v1/Namespace//cert-manager',
+      'create object:cert-manager.io/v1/ClusterIssuer//kube-harden-selfsigned',
+      'create object:cert-manager.io/v1/Certificate/cert-manager/kube-harden-ca',
+      'create object:cert-manager.io/v1/ClusterIssuer//kube-harden-ca',
+    ],
+  );
+  const installing = await session([ns('shop')], { served: false, helm: 'v3.22.0', secrets: {} });
+  assert.ok(!compose(installing.plan({})).some((c) => c.id === 'object:v1/Namespace//cert-manager'), 'helm --create-namespace brings it');
+});
