@@ -54,19 +54,25 @@ export async function demo(opts: { down?: boolean; preview?: boolean }, ui: Wiza
     return EXIT.ok;
   }
   progress('starting the demo cluster (a real kube-apiserver, etcd and controller manager on 127.0.0.1)…');
-  const up = await run(['up', '--dir', dir]);
+  // The API server runs from a static-pod manifest (like kubeadm's), with profiling on: the apiserver area
+  // has flags to change, through the health gate.
+  const up = await run(['up', '--dir', dir, '--static-apiserver', '--apiserver-arg=--profiling=true']);
   const kubeconfig = up.stdout.trim().split('\n').at(-1)!;
+  const ready = JSON.parse(readFileSync(join(dir, 'ready'), 'utf8')) as { apiserverManifest?: string };
   const cluster = await Cluster.connect({ kubeconfig });
   try {
     const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bookinfo' } };
     await seed(cluster, [ns]);
     const data = (f: string) => parseDocs(readFileSync(join(demoDataDir(), f), 'utf8'));
-    const n = (await seed(cluster, data('bookinfo/bookinfo.yaml'), 'bookinfo')) + (await seed(cluster, data('extras.yaml')));
-    progress(n ? `seeded bookinfo and a few insecure extras (${n} objects)` : 'demo workloads already there');
+    const n =
+      (await seed(cluster, data('bookinfo/bookinfo.yaml'), 'bookinfo')) +
+      (await seed(cluster, data('bookinfo/bookinfo-ingress.yaml'), 'bookinfo')) +
+      (await seed(cluster, data('extras.yaml')));
+    progress(n ? `seeded bookinfo and insecure extras for every area (${n} objects)` : 'demo objects already there');
   } finally {
     await cluster.close();
   }
-  const code = await ui.harden({ kubeconfig, preview: !!opts.preview });
+  const code = await ui.harden({ kubeconfig, preview: !!opts.preview, apiserverManifest: ready.apiserverManifest });
   process.stderr.write(
     `\nThe demo cluster keeps running. Try:\n  KUBECONFIG=${kubeconfig} npx kube-harden audit\n  npx kube-harden rollback --kubeconfig ${kubeconfig}\nStop it with: npx kube-harden demo --down\n`,
   );

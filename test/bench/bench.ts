@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pMap from 'p-map';
+import { fileURLToPath } from 'node:url';
 import pty from '@lydell/node-pty';
 import { Cluster } from '../../src/cluster/client.js';
 import { BIN, deploymentManifest } from '../helpers.js';
@@ -20,7 +21,11 @@ function arg(name: string, dflt: number): number {
 const N = arg('deployments', 1000);
 const M = arg('namespaces', 50);
 const REPLICAS = arg('replicas', 0);
+const RB = arg('rolebindings', Math.round(N / 5));
+const NP = arg('networkpolicies', Math.round(N / 20));
+const ING = arg('ingresses', Math.round(N / 20));
 const home = mkdtempSync(path.join(os.tmpdir(), 'kube-harden-bench-'));
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Run {
   ms: number;
@@ -103,7 +108,61 @@ async function seed(bed: Testbed): Promise<void> {
     },
     { concurrency: 16 },
   );
-  process.stderr.write(`seeded ${N} deployments in ${M} namespaces in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  // The rest of a real cluster's shape: RoleBindings, NetworkPolicies and Ingresses across the namespaces.
+  const nsOf = (i: number) => `bench-${String(i % M).padStart(3, '0')}`;
+  const ignoreExists = (e: unknown) => {
+    if (!/already exists/.test(String(e))) throw e;
+  };
+  await pMap(
+    Array.from({ length: RB }, (_, i) => i),
+    (i) =>
+      cluster
+        .create({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: `team-${i}`, namespace: nsOf(i) },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: i % 10 === 0 ? 'admin' : 'view' },
+          subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `team-${i % 50}` }],
+        })
+        .catch(ignoreExists),
+    { concurrency: 16 },
+  );
+  await pMap(
+    Array.from({ length: NP }, (_, i) => i),
+    (i) =>
+      cluster
+        .create({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: `allow-web-${i}`, namespace: nsOf(i) },
+          spec: { podSelector: { matchLabels: { app: `app-${String(i).padStart(5, '0')}` } }, ingress: [{ ports: [{ port: 8080 }] }] },
+        })
+        .catch(ignoreExists),
+    { concurrency: 16 },
+  );
+  await pMap(
+    Array.from({ length: ING }, (_, i) => i),
+    (i) =>
+      cluster
+        .create({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name: `web-${i}`, namespace: nsOf(i) },
+          spec: {
+            rules: [
+              {
+                host: `app-${i}.example.test`,
+                http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+              },
+            ],
+          },
+        })
+        .catch(ignoreExists),
+    { concurrency: 16 },
+  );
+  process.stderr.write(
+    `seeded ${N} deployments, ${RB} RoleBindings, ${NP} NetworkPolicies, ${ING} Ingresses in ${M} namespaces in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   await cluster.close();
 }
 
@@ -125,29 +184,45 @@ async function main() {
 
     const keys = await keystrokeRedraw();
 
-    const kinds = 'deployments,statefulsets,daemonsets,cronjobs,jobs,pods';
+    // The kinds every area reads, as kubectl would fetch them.
+    const kinds =
+      'namespaces,deployments,statefulsets,daemonsets,cronjobs,jobs,pods,services,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,networkpolicies,ingresses,secrets';
     const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
     const kget = kubectl ? await measure('kubectl', ['--kubeconfig', bed.kubeconfig, 'get', kinds, '-A', '-o', 'json']) : undefined;
     const audit = await measure(node, [BIN, 'audit', '--output', 'json', '--kubeconfig', bed.kubeconfig]);
     if (audit.code !== 0) throw new Error(`audit failed: ${audit.stderr}`);
     const findings = JSON.parse(audit.stdout).findings.length;
-    const apply = await measure(node, [BIN, 'apply', '--profile', 'restricted', '--yes', '--concurrency', '16', '--kubeconfig', bed.kubeconfig]);
-    if (apply.code !== 0) throw new Error(`apply failed: ${apply.stderr.slice(-2000)}`);
-    const applied = /applied (\d+) change/.exec(apply.stdout)?.[1];
-    const rollback = await measure(node, [BIN, 'rollback', '--yes', '--concurrency', '16', '--kubeconfig', bed.kubeconfig]);
-    if (rollback.code !== 0) throw new Error(`rollback failed: ${rollback.stderr.slice(-2000)}`);
+    const run = async (profile: string) => {
+      const apply = await measure(node, [BIN, 'apply', '--profile', profile, '--yes', '--concurrency', '16', '--kubeconfig', bed.kubeconfig]);
+      if (apply.code !== 0) throw new Error(`apply ${profile} failed: ${apply.stderr.slice(-2000)}`);
+      const applied = /applied (\d+) change/.exec(apply.stdout)?.[1];
+      const rollback = await measure(node, [BIN, 'rollback', '--yes', '--concurrency', '16', '--kubeconfig', bed.kubeconfig]);
+      if (rollback.code !== 0) throw new Error(`rollback failed: ${rollback.stderr.slice(-2000)}`);
+      return { apply, applied, rollback };
+    };
+    const restricted = await run('restricted');
+    // Two areas composing one change on every workload: workloads' security context and images' pull policy.
+    const composed = await run(path.join(here, 'two-areas.yaml'));
 
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const rows: Array<[string, string]> = [
-      ['workloads / namespaces', `${N} Deployments (replicas ${REPLICAS}) / ${M}`],
+      ['cluster', `${N} Deployments (replicas ${REPLICAS}), ${RB} RoleBindings, ${NP} NetworkPolicies, ${ING} Ingresses in ${M} namespaces`],
       ['--help (median of 5)', `${median(help).toFixed(0)} ms`],
       ['first frame of the wizard (median of 3)', `${median(frames).toFixed(0)} ms`],
       [`keystroke redraw, ${keys.diffLines}-line diff open`, `median ${keys.medianMs.toFixed(1)} ms, p95 ${keys.p95Ms.toFixed(1)} ms`],
       [`kubectl get ${kinds} -A -o json`, kget ? `${s(kget.ms)} (peak RSS ${kget.peakRssMb.toFixed(0)} MB)` : 'kubectl not found'],
       ['audit (all areas, JSON report)', `${s(audit.ms)} (peak RSS ${audit.peakRssMb.toFixed(0)} MB, ${findings} findings)`],
       ['audit / kubectl get', kget ? `${(audit.ms / kget.ms).toFixed(2)}x` : '-'],
-      ['plan + apply (restricted profile)', `${s(apply.ms)} (peak RSS ${apply.peakRssMb.toFixed(0)} MB, ${applied} changes)`],
-      ['rollback', `${s(rollback.ms)} (peak RSS ${rollback.peakRssMb.toFixed(0)} MB)`],
+      [
+        'plan + apply (restricted profile, every area)',
+        `${s(restricted.apply.ms)} (peak RSS ${restricted.apply.peakRssMb.toFixed(0)} MB, ${restricted.applied} changes)`,
+      ],
+      ['rollback', `${s(restricted.rollback.ms)} (peak RSS ${restricted.rollback.peakRssMb.toFixed(0)} MB)`],
+      [
+        'plan + apply (workloads and images on every workload)',
+        `${s(composed.apply.ms)} (peak RSS ${composed.apply.peakRssMb.toFixed(0)} MB, ${composed.applied} changes)`,
+      ],
+      ['rollback', `${s(composed.rollback.ms)} (peak RSS ${composed.rollback.peakRssMb.toFixed(0)} MB)`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     process.stdout.write(`\nkube-harden bench (${os.cpus().length} cores, Node ${process.version}, test bed kube-apiserver v1.34.4)\n`);

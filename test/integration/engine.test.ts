@@ -30,8 +30,16 @@ async function freshDeployment(prefix: string): Promise<{ ns: string; dep: KubeO
 
 const setSecurity = (o: KubeObject): KubeObject => {
   const spec = structuredClone(o.spec) as { template: { spec: { containers: Array<Record<string, unknown>>; securityContext?: Record<string, unknown> } } };
-  spec.template.spec.securityContext = { ...(spec.template.spec.securityContext ?? {}), runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } };
-  spec.template.spec.containers = spec.template.spec.containers.map((c) => ({ ...c, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }));
+  spec.template.spec.securityContext = {
+    ...(spec.template.spec.securityContext ?? {}),
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  spec.template.spec.containers = spec.template.spec.containers.map((c) => ({
+    ...c,
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+  }));
   return { ...o, spec };
 };
 const setPullPolicy = (o: KubeObject): KubeObject => {
@@ -85,7 +93,18 @@ test('rollback restores the fields kube-harden set and keeps what others changed
   const { ns, dep } = await freshDeployment('fields');
   const home = tempHome();
   const { result, store } = await applyEdits(home, [
-    { kind: 'object', op: 'mutate', base: dep, area: 'workloads', reason: 'security context', mutate: setSecurity, findingIds: [], risk: 'medium', phase: 'rollout', rollout: true },
+    {
+      kind: 'object',
+      op: 'mutate',
+      base: dep,
+      area: 'workloads',
+      reason: 'security context',
+      mutate: setSecurity,
+      findingIds: [],
+      risk: 'medium',
+      phase: 'rollout',
+      rollout: true,
+    },
   ]);
   assert.equal(result.applied, 1, result.failed?.error);
   // An HPA scales it, CI bumps its image, the controller adds its annotations.
@@ -99,7 +118,10 @@ test('rollback restores the fields kube-harden set and keeps what others changed
   const r = await runCli(['rollback', result.snapshot.id, '--yes', '--kubeconfig', t.bed.kubeconfig], { home });
   assert.equal(r.code, 0, r.stderr);
   const after = await t.cluster.get(ref);
-  const s = after.spec as { replicas: number; template: { spec: { securityContext?: unknown; containers: Array<{ image: string; securityContext?: unknown }> } } };
+  const s = after.spec as {
+    replicas: number;
+    template: { spec: { securityContext?: unknown; containers: Array<{ image: string; securityContext?: unknown }> } };
+  };
   assert.equal(s.replicas, 3, 'their replicas are kept');
   assert.equal(s.template.spec.containers[0].image, 'registry.example/app:2.0', 'their image is kept');
   assert.equal(s.template.spec.containers[0].securityContext, undefined, 'our container security context is gone');
@@ -113,34 +135,68 @@ test('a field kube-harden set and someone changed since is a conflict named by f
   const bNs = a.ns;
   const { object: b } = await t.cluster.create({ ...deploymentManifest('api', bNs, 1) });
   const home = tempHome();
-  const edit = (base: KubeObject): Edit => ({ kind: 'object', op: 'mutate', base, area: 'workloads', reason: 'sc', mutate: setSecurity, findingIds: [], risk: 'medium', phase: 'rollout', rollout: true });
+  const edit = (base: KubeObject): Edit => ({
+    kind: 'object',
+    op: 'mutate',
+    base,
+    area: 'workloads',
+    reason: 'sc',
+    mutate: setSecurity,
+    findingIds: [],
+    risk: 'medium',
+    phase: 'rollout',
+    rollout: true,
+  });
   const { result } = await applyEdits(home, [edit(a.dep), edit(b!)]);
   assert.equal(result.applied, 2, result.failed?.error);
   // Someone turns escalation back on in web: the very field we set.
   const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: bNs, name: 'web' };
   const web = await t.cluster.get(ref);
-  (web.spec as { template: { spec: { containers: Array<{ securityContext: { allowPrivilegeEscalation: boolean } }> } } }).template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+  (
+    web.spec as { template: { spec: { containers: Array<{ securityContext: { allowPrivilegeEscalation: boolean } }> } } }
+  ).template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
   await t.cluster.replace(web);
 
   const r = await runCli(['rollback', result.snapshot.id, '--yes', '--kubeconfig', t.bed.kubeconfig], { home });
   assert.equal(r.code, 4, r.stdout + r.stderr);
-  assert.match(r.stderr, /deployment\/web in .*changed since kube-harden wrote it: spec\.template\.spec\.containers\[name=app\]\.securityContext\.allowPrivilegeEscalation/);
+  assert.match(
+    r.stderr,
+    /deployment\/web in .*changed since kube-harden wrote it: spec\.template\.spec\.containers\[name=app\]\.securityContext\.allowPrivilegeEscalation/,
+  );
   const api = await t.cluster.get({ ...ref, name: 'api' });
   assert.deepEqual((api.spec as { template: { spec: { securityContext?: unknown } } }).template.spec.securityContext, {}, 'the other object was restored');
   const webNow = await t.cluster.get(ref);
-  assert.equal((webNow.spec as { template: { spec: { containers: Array<{ securityContext: { allowPrivilegeEscalation: boolean } }> } } }).template.spec.containers[0].securityContext.allowPrivilegeEscalation, true);
+  assert.equal(
+    (webNow.spec as { template: { spec: { containers: Array<{ securityContext: { allowPrivilegeEscalation: boolean } }> } } }).template.spec.containers[0]
+      .securityContext.allowPrivilegeEscalation,
+    true,
+  );
 
   const forced = await runCli(['rollback', result.snapshot.id, '--yes', '--force', '--kubeconfig', t.bed.kubeconfig], { home });
   assert.equal(forced.code, 0, forced.stderr);
   const webForced = await t.cluster.get(ref);
-  assert.equal((webForced.spec as { template: { spec: { containers: Array<{ securityContext?: unknown }> } } }).template.spec.containers[0].securityContext, undefined);
+  assert.equal(
+    (webForced.spec as { template: { spec: { containers: Array<{ securityContext?: unknown }> } } }).template.spec.containers[0].securityContext,
+    undefined,
+  );
 });
 
 test('rollback --force of an object deleted since: reported as skipped, no crash, not recreated', async () => {
   const { ns, dep } = await freshDeployment('deleted');
   const home = tempHome();
   const { result } = await applyEdits(home, [
-    { kind: 'object', op: 'mutate', base: dep, area: 'workloads', reason: 'sc', mutate: setSecurity, findingIds: [], risk: 'medium', phase: 'rollout', rollout: true },
+    {
+      kind: 'object',
+      op: 'mutate',
+      base: dep,
+      area: 'workloads',
+      reason: 'sc',
+      mutate: setSecurity,
+      findingIds: [],
+      risk: 'medium',
+      phase: 'rollout',
+      rollout: true,
+    },
   ]);
   await t.cluster.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: 'web' });
   const r = await runCli(['rollback', result.snapshot.id, '--yes', '--force', '--kubeconfig', t.bed.kubeconfig], { home });
@@ -167,12 +223,27 @@ test('a snapshot from kube-harden 0.1 (format version 1) is read and rolled back
     context: t.cluster.contextName,
     server: t.cluster.server,
     user: 'admin',
-    changes: [{ id: `workloads:apps/v1/Deployment/${ns}/web`, area: 'workloads', action: 'patch', ref, before: dep, oursHash: objectHash(written), findingIds: [], reason: 'r', risk: 'medium', phase: 20 }],
+    changes: [
+      {
+        id: `workloads:apps/v1/Deployment/${ns}/web`,
+        area: 'workloads',
+        action: 'patch',
+        ref,
+        before: dep,
+        oursHash: objectHash(written),
+        findingIds: [],
+        reason: 'r',
+        risk: 'medium',
+        phase: 20,
+      },
+    ],
   };
   writeFileSync(path.join(dir, `${id}.json`), JSON.stringify(v1), { mode: 0o600 });
   writeFileSync(
     path.join(dir, `${id}.journal.jsonl`),
-    [{ event: 'apply-start' }, { event: 'start', change: v1.changes[0].id }, { event: 'done', change: v1.changes[0].id }, { event: 'apply-end', ok: true }].map((e) => JSON.stringify({ t: 'x', ...e })).join('\n') + '\n',
+    [{ event: 'apply-start' }, { event: 'start', change: v1.changes[0].id }, { event: 'done', change: v1.changes[0].id }, { event: 'apply-end', ok: true }]
+      .map((e) => JSON.stringify({ t: 'x', ...e }))
+      .join('\n') + '\n',
   );
   const show = await runCli(['snapshots', 'show', id], { home });
   assert.equal(show.code, 0, show.stderr);

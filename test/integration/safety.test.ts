@@ -29,12 +29,26 @@ const harden = (o: KubeObject): KubeObject => {
   spec.template.spec.securityContext = { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } };
   return { ...o, spec };
 };
-const editOf = (base: KubeObject): Edit => ({ kind: 'object', op: 'mutate', base, area: 'workloads', reason: 'harden', mutate: harden, findingIds: [], risk: 'medium', phase: 'update' });
+const editOf = (base: KubeObject): Edit => ({
+  kind: 'object',
+  op: 'mutate',
+  base,
+  area: 'workloads',
+  reason: 'harden',
+  mutate: harden,
+  findingIds: [],
+  risk: 'medium',
+  phase: 'update',
+});
 
 async function namespaceWith(prefix: string, n: number): Promise<{ ns: string; deps: KubeObject[] }> {
   const ns = uniqueNs(prefix);
   await t.cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  const deps = await pMap(Array.from({ length: n }, (_, i) => i), async (i) => (await t.cluster.create(deploymentManifest(`app-${String(i).padStart(3, '0')}`, ns))).object!, { concurrency: 8 });
+  const deps = await pMap(
+    Array.from({ length: n }, (_, i) => i),
+    async (i) => (await t.cluster.create(deploymentManifest(`app-${String(i).padStart(3, '0')}`, ns))).object!,
+    { concurrency: 8 },
+  );
   return { ns, deps };
 }
 
@@ -49,7 +63,10 @@ test('a snapshot rolls back only on its own cluster: another cluster behind the 
   // Both beds name their context kube-harden-testbed: only the address and the cluster's uid tell them apart.
   const r = await runCli(['rollback', id, '--yes', '--kubeconfig', other.kubeconfig], { home });
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr, /was taken on context "kube-harden-testbed" and its API server was https:\/\/127\.0\.0\.1:\d+, this one is .*nothing was restored\. Pass the --context/);
+  assert.match(
+    r.stderr,
+    /was taken on context "kube-harden-testbed" and its API server was https:\/\/127\.0\.0\.1:\d+, this one is .*nothing was restored\. Pass the --context/,
+  );
 
   // The same address, but not the same cluster any more (rebuilt): the kube-system uid differs.
   const file = path.join(home, 'snapshots', `${id}.json`);
@@ -66,23 +83,34 @@ test('a snapshot rolls back only on its own cluster: another cluster behind the 
 async function lossyProxy(name: string): Promise<{ kubeconfig: string; close(): void; lost: () => number }> {
   const kc = parse(readFileSync(t.bed.kubeconfig, 'utf8'));
   const b64 = (s: string) => Buffer.from(s, 'base64');
-  const agent = new https.Agent({ ca: b64(kc.clusters[0].cluster['certificate-authority-data']), cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']) });
+  const agent = new https.Agent({
+    ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
+    cert: b64(kc.users[0].user['client-certificate-data']),
+    key: b64(kc.users[0].user['client-key-data']),
+  });
   let lost = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const up = https.request(new URL(req.url!, t.bed.server), { method: req.method, headers: { ...req.headers, host: new URL(t.bed.server).host }, agent }, (r) => {
-        const body: Buffer[] = [];
-        r.on('data', (c: Buffer) => body.push(c));
-        r.on('end', () => {
-          const drop = req.method === 'PUT' && !/dryRun=All/.test(req.url!) && req.url!.includes(`/deployments/${name}?`) && lost === 0 && r.statusCode === 200;
-          if (drop) {
-            lost++;
-            res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'proxy timed out', code: 503 }));
-          } else res.writeHead(r.statusCode!, r.headers).end(Buffer.concat(body));
-        });
-      });
+      const up = https.request(
+        new URL(req.url!, t.bed.server),
+        { method: req.method, headers: { ...req.headers, host: new URL(t.bed.server).host }, agent },
+        (r) => {
+          const body: Buffer[] = [];
+          r.on('data', (c: Buffer) => body.push(c));
+          r.on('end', () => {
+            const drop =
+              req.method === 'PUT' && !/dryRun=All/.test(req.url!) && req.url!.includes(`/deployments/${name}?`) && lost === 0 && r.statusCode === 200;
+            if (drop) {
+              lost++;
+              res
+                .writeHead(503, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'proxy timed out', code: 503 }));
+            } else res.writeHead(r.statusCode!, r.headers).end(Buffer.concat(body));
+          });
+        },
+      );
       up.end(Buffer.concat(chunks));
     });
   });
@@ -112,7 +140,10 @@ test('a write that landed but whose answer was lost (503) counts as ours: applie
     assert.equal(r.failed, undefined, r.failed?.error);
     assert.equal(r.applied, 3);
     const events = await store.events(r.snapshot.id);
-    assert.ok(events.some((e) => e.event === 'done' && e.late), 'recorded as a write found landed on re-read');
+    assert.ok(
+      events.some((e) => e.event === 'done' && e.late),
+      'recorded as a write found landed on re-read',
+    );
     const rb = await runCli(['rollback', r.snapshot.id, '--yes', '--kubeconfig', proxy.kubeconfig], { home: path.dirname(store.dir) });
     assert.equal(rb.code, 0, rb.stderr);
     assert.deepEqual(await namespaceState(t.cluster, ns), before);
@@ -196,7 +227,13 @@ test('a full disk when the snapshot is written: the apply refuses to start, noth
   const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home: mnt });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /ENOSPC|no space/i);
-  assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('kube-harden:')).length, 1);
+  assert.equal(
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('kube-harden:')).length,
+    1,
+  );
   assert.deepEqual(await namespaceState(t.cluster, ns), before);
   const snapshots = path.join(mnt, 'snapshots');
   const left = existsSync(snapshots) ? readdirSync(snapshots).filter((f) => f.endsWith('.json')) : [];
