@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from '../../src/cluster/client.js';
@@ -219,5 +219,66 @@ describe('apiserver area, static-pod API server', () => {
     const store = new SnapshotStore(path.join(home, 'snapshots'));
     const [id] = await store.ids();
     assert.equal((await store.summary(id)).state, 'rolled-back');
+  });
+});
+
+describe('apiserver area, static-pod API server without an audit log', () => {
+  let bed: Testbed;
+  let original: string;
+  let bin: string;
+  before(async () => {
+    bin = await builtCliCopy();
+    // Empty values turn the bed's audit log off (the flags' defaults).
+    bed = await privateTestbed({ nodes: 1, staticApiserver: true, apiserverArgs: ['--audit-log-path=', '--audit-policy-file='] });
+    original = readFileSync(bed.apiserverManifest!, 'utf8');
+  });
+  after(() => bed && down({ dir: bed.dir }));
+
+  test('the audit fix writes the policy file first, the API server logs with it, rollback removes both', async () => {
+    const home = tempHome();
+    const policy = path.join(bed.dir, 'kube-harden', 'audit-policy.yaml');
+    const log = path.join(bed.dir, 'kube-harden-audit', 'audit.log');
+    const file = path.join(home, 'profile.yaml');
+    writeFileSync(
+      file,
+      `version: 2\nname: audit\nareas: [apiserver]\nanswers:\n  apiserver.fixes: [auditLog]\n  apiserver.auditPolicyFile: ${policy}\n  apiserver.auditLogPath: ${log}\n`,
+    );
+    mkdirSync(path.dirname(policy));
+    const r = await runCli(['apply', '--profile', file, '--yes', '--apiserver-manifest', bed.apiserverManifest!, '--kubeconfig', bed.kubeconfig], {
+      home,
+      bin,
+      timeoutMs: 400_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(policy, 'utf8'), /^kind: Policy$/m);
+    const manifest = readFileSync(bed.apiserverManifest!, 'utf8');
+    for (const flag of [
+      `--audit-policy-file=${policy}`,
+      `--audit-log-path=${log}`,
+      '--audit-log-maxage=30',
+      '--audit-log-maxbackup=10',
+      '--audit-log-maxsize=100',
+    ])
+      assert.ok(manifest.includes(`- ${flag}\n`), flag);
+    assert.ok(manifest.includes(`path: ${policy}`) && manifest.includes(`path: ${path.dirname(log)}`), 'both mounted into the static pod');
+    // The running API server audits with the policy: a write is logged at Metadata (no body), health checks are not.
+    await kubeRequest(bed.kubeconfig, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'audited' }, data: { secret: 'not-in-the-log' } });
+    await kubeRequest(bed.kubeconfig, 'GET', '/healthz');
+    const events = await pollUntil('the configmap create in the new audit log', async () => {
+      const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      const all = lines.map((l) => JSON.parse(l) as { verb: string; level: string; requestURI: string; requestObject?: unknown });
+      return all.some((e) => e.verb === 'create' && e.requestURI.includes('/configmaps')) ? all : undefined;
+    });
+    const create = events.find((e) => e.verb === 'create' && e.requestURI.includes('/configmaps'))!;
+    assert.equal(create.level, 'Metadata');
+    assert.equal(create.requestObject, undefined);
+    assert.ok(!readFileSync(log, 'utf8').includes('not-in-the-log'));
+    assert.ok(!events.some((e) => e.requestURI.startsWith('/healthz')));
+
+    const rb = await runCli(['rollback', '--yes', '--kubeconfig', bed.kubeconfig], { home, bin, timeoutMs: 400_000 });
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.match(rb.stdout, /2 restored/);
+    assert.equal(readFileSync(bed.apiserverManifest!, 'utf8'), original);
+    assert.throws(() => statSync(policy), /ENOENT/, 'the policy kube-harden created is gone');
   });
 });
