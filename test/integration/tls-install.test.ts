@@ -268,3 +268,27 @@ test('apply --yes installs cert-manager with the real helm; audit then finds it;
   assert.equal(await cluster.serves('cert-manager.io/v1', 'Certificate'), true);
   assert.ok(await cluster.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: 'cert-manager' }));
 });
+
+test('after that rollback (CRDs kept, no controller) the area says so and installs it again; the chart adopts its CRDs', async () => {
+  const home = tempHome();
+  const audit = await runCli(['audit', '--areas', 'tls', '--output', 'json', '--kubeconfig', bed.kubeconfig], { home, env });
+  assert.equal(audit.code, 0, audit.stderr);
+  const findings = (JSON.parse(audit.stdout) as { findings: Array<{ rule: string; fixable: boolean; message: string }> }).findings;
+  assert.deepEqual(
+    findings.map((f) => [f.rule, f.fixable]),
+    [
+      ['certManagerUnavailable', true],
+      ['noIssuer', true],
+    ],
+  );
+  assert.match(findings[0].message, /CRDs are installed \(kept by a helm uninstall\) but its controller is not/);
+  const r = await runCli(['apply', '--profile', profile, '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 600_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /applied 1 change\(s\) in [\d.]+ s; 1 finding\(s\) fixed/);
+  const deployments = await cluster.list(await cluster.typeOf('apps/v1', 'Deployment'), { namespace: 'cert-manager' });
+  assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['cert-manager', 'cert-manager-cainjector', 'cert-manager-webhook']);
+  const id = /undo with: kube-harden rollback (\S+)/.exec(r.stdout)?.[1];
+  const rb = await runCli(['rollback', id!, '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 300_000 });
+  assert.equal(rb.code, 0, `${rb.stdout}\n${rb.stderr}`);
+  assert.deepEqual(await cluster.list(await cluster.typeOf('apps/v1', 'Deployment'), { namespace: 'cert-manager' }), []);
+});

@@ -176,9 +176,14 @@ test('with cert-manager: an Ingress gets a tls entry and Secret per host and the
   ];
   const s = await session(objects, { served: true, secrets: { 'shop/web-web-example-test-tls': tlsSecret('web-web-example-test-tls', CA) } });
   assert.equal(s.ins.facts.certManager.state, 'crds-only');
+  // Served, but no controller Deployment and CRDs not from the chart: said, and left to a person.
+  const unavailable = s.ins.findings.find((f) => f.rule === 'certManagerUnavailable')!;
+  assert.equal(unavailable.fixable, false);
+  assert.match(unavailable.manual!, /if it runs outside the cluster, nothing to do/);
+  assert.ok(!activeQuestions(s.qs, s.answers({})).some((q) => q.id === 'tls.install'));
   assert.deepEqual(
     s.ins.findings.map((f) => f.rule),
-    ['noIssuer', 'ingressWithoutTls', 'ingressWithoutTls'],
+    ['certManagerUnavailable', 'noIssuer', 'ingressWithoutTls', 'ingressWithoutTls'],
   );
   const edits = s.plan({ 'tls.services': ['shop/api'] });
   const web = edits.find((e) => e.kind === 'object' && e.op === 'mutate' && e.base.metadata.name === 'web') as MutateEdit;
@@ -250,6 +255,7 @@ test('Ingress certificates: expired, self-signed and weak are found; a missing S
   ];
   const s = await session(objects, { served: true, secrets: { 'shop/old-tls': tlsSecret('old-tls', WEAK_SELF_SIGNED) } });
   assert.deepEqual(s.ins.findings.map((f) => f.id).sort(), [
+    'tls/certManagerUnavailable/cert-manager/cert-manager/cert-manager',
     'tls/ingressCertExpiring/Ingress/shop/old/old-tls',
     'tls/ingressCertMissing/Ingress/shop/gone/gone-tls',
     'tls/ingressCertSelfSigned/Ingress/shop/old/old-tls',
@@ -302,4 +308,24 @@ test('the CA bootstrap creates the cluster resource namespace when it is missing
   );
   const installing = await session([ns('shop')], { served: false, helm: 'v3.22.0', secrets: {} });
   assert.ok(!compose(installing.plan({})).some((c) => c.id === 'object:v1/Namespace//cert-manager'), 'helm --create-namespace brings it');
+});
+
+test('CRDs kept by a helm uninstall, no controller: the install is offered again (the chart adopts its CRDs)', async () => {
+  const crd: KubeObject = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: {
+      name: 'certificates.cert-manager.io',
+      labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+      annotations: { 'meta.helm.sh/release-name': 'cert-manager', 'meta.helm.sh/release-namespace': 'cert-manager', 'helm.sh/resource-policy': 'keep' },
+    },
+  };
+  const s = await session([ns('shop'), ns('cert-manager')], { served: true, helm: 'v3.22.0', secrets: { 'undefined/certificates.cert-manager.io': crd } });
+  assert.equal(s.ins.facts.certManager.crdsFromRelease, true);
+  const f = s.ins.findings.find((x) => x.rule === 'certManagerUnavailable')!;
+  assert.equal(f.fixable, true);
+  assert.match(s.qs.find((q) => q.id === 'tls.install')!.title, /install it again/);
+  const release = s.plan({ 'tls.issuer': 'none' }) as ReleaseEdit[];
+  assert.equal(release[0].release.action, 'install');
+  assert.deepEqual(release[0].findingIds, [f.id]);
 });

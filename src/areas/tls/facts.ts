@@ -118,6 +118,11 @@ export interface TlsFacts {
     clusterResourceNamespace: string;
     /** The cluster resource namespace exists (undefined: not known). */
     namespaceExists?: boolean;
+    /**
+     * crds-only: the CRDs carry helm's ownership of release cert-manager in cert-manager (an uninstall kept
+     * them): installing the chart again adopts them.
+     */
+    crdsFromRelease?: boolean;
   };
   /** `helm version --short` of the helm on PATH; undefined: not found. */
   helm?: string;
@@ -129,6 +134,9 @@ export interface TlsFacts {
   /** Services in scope beyond the ones offered (inspection looks at the first ones, by namespace and name). */
   servicesOmitted?: number;
 }
+
+/** The chart can be installed: cert-manager is absent, or only the CRDs an earlier uninstall kept are left. */
+export const installable = (f: TlsFacts) => f.certManager.state === 'absent' || (f.certManager.state === 'crds-only' && !!f.certManager.crdsFromRelease);
 
 /** cert-manager is there to take issuers (installed, or its API served with the controller elsewhere). */
 export const certManagerServed = (f: TlsFacts) => f.certManager.state === 'installed' || f.certManager.state === 'crds-only';

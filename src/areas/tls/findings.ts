@@ -3,13 +3,13 @@ import type { ObjectRef } from '../../cluster/types.js';
 import { refOf } from '../../cluster/types.js';
 import type { Finding } from '../types.js';
 import { weakKey } from './certs.js';
-import { certManagerServed, HELM_INSTALL_HINT, staticManifestUrl, CERT_MANAGER, type TlsFacts } from './facts.js';
+import { certManagerServed, HELM_INSTALL_HINT, installable, staticManifestUrl, CERT_MANAGER, type TlsFacts } from './facts.js';
 import { EXPIRY_DAYS, RULE, type TlsRuleId } from './rules.js';
 
 const DAY = 86_400_000;
 
 /** Whether this session can bring certificates: cert-manager is there, or helm can install it. */
-export const canIssue = (f: TlsFacts) => certManagerServed(f) || (f.certManager.state === 'absent' && !!f.helm);
+export const canIssue = (f: TlsFacts) => certManagerServed(f) || (installable(f) && !!f.helm);
 
 function whyNot(f: TlsFacts): string | undefined {
   if (canIssue(f)) return undefined;
@@ -41,6 +41,19 @@ export function findingsOf(f: TlsFacts, now: Date): Finding[] {
       `cert-manager is not installed (the ${'cert-manager.io'} API is not served)`,
       !!f.helm,
       blocked,
+    );
+  }
+  if (cm.state === 'crds-only') {
+    add(
+      'certManagerUnavailable',
+      { apiVersion: '', kind: 'cert-manager', name: CERT_MANAGER.release, namespace: CERT_MANAGER.namespace },
+      cm.crdsFromRelease
+        ? "cert-manager's CRDs are installed (kept by a helm uninstall) but its controller is not: nothing issues or renews certificates"
+        : "cert-manager's CRDs are installed but no controller Deployment was found in the cluster: unless it runs elsewhere, nothing issues or renews certificates",
+      !!cm.crdsFromRelease && !!f.helm,
+      cm.crdsFromRelease
+        ? `install the chart again (it adopts the CRDs); helm is not on PATH: ${HELM_INSTALL_HINT}`
+        : 'if it runs outside the cluster, nothing to do; otherwise install cert-manager (its CRDs were not made by its Helm release, so the chart would not adopt them: remove them first, or apply the static manifest)',
     );
   }
   if (cm.controller && !cm.controller.available) {

@@ -185,6 +185,17 @@ export async function inspectTls(ctx: InspectContext): Promise<Inspection<TlsFac
     if (r) release = { name: r.name, namespace: r.namespace, revision: r.revision, status: r.status, chart: r.chart, appVersion: r.app_version };
   }
   const namespaceExists = scope.all.some((n) => n.metadata.name === crn);
+  let crdsFromRelease: boolean | undefined;
+  if (state === 'crds-only') {
+    const crd = await probe(() =>
+      ctx.cluster.tryGet({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'certificates.cert-manager.io' }),
+    );
+    const a = crd?.metadata.annotations ?? {};
+    crdsFromRelease =
+      crd?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm' &&
+      a['meta.helm.sh/release-name'] === CERT_MANAGER.release &&
+      a['meta.helm.sh/release-namespace'] === CERT_MANAGER.namespace;
+  }
 
   const issuers = [...clusterIssuerObjs, ...issuerObjs.filter((o) => scope.inScope(o.metadata.namespace))].map(issuerFact);
   const certificates = certObjs.filter((o) => scope.inScope(o.metadata.namespace) || o.metadata.namespace === crn).map(certFact);
@@ -258,7 +269,7 @@ export async function inspectTls(ctx: InspectContext): Promise<Inspection<TlsFac
   );
 
   const facts: TlsFacts = {
-    certManager: { state, served, controller, release, clusterResourceNamespace: crn, namespaceExists },
+    certManager: { state, served, controller, release, clusterResourceNamespace: crn, namespaceExists, crdsFromRelease },
     helm: helmVersion,
     issuers,
     certificates,
@@ -278,7 +289,10 @@ function notesOf(f: TlsFacts): string[] {
     out.push(
       `cert-manager ${cm.controller.version ?? ''} (deployment ${cm.controller.namespace}/${cm.controller.name}, ${cm.controller.available ? 'available' : 'NOT available'})${cm.release ? `, helm release ${cm.release.name} revision ${cm.release.revision}` : ''}`,
     );
-  if (cm.state === 'crds-only') out.push("cert-manager's API is served; its controller Deployment was not found in the cluster (it may run elsewhere)");
+  if (cm.state === 'crds-only')
+    out.push(
+      `cert-manager's API is served; its controller Deployment was not found in the cluster${cm.crdsFromRelease ? ' (its CRDs were kept by a helm uninstall)' : ' (it may run elsewhere)'}`,
+    );
   if (cm.state === 'absent') out.push(`cert-manager is not installed${f.helm ? `; helm ${f.helm} found` : '; helm not found on PATH'}`);
   if (cm.state === 'unknown') out.push('whether cert-manager is installed is not known (discovery refused)');
   if (f.issuers.length)

@@ -10,7 +10,7 @@ import type { DerivedRef } from '../../engine/change.js';
 import type { CreateEdit, Edit, MutateEdit, ReleaseEdit } from '../../engine/compose.js';
 import { helmCommand } from '../../engine/kinds/release.js';
 import type { Answers, Inspection } from '../types.js';
-import { CERT_MANAGER, certManagerServed, CM_API, type IngressFact, type TlsFacts } from './facts.js';
+import { CERT_MANAGER, certManagerServed, CM_API, installable, type IngressFact, type TlsFacts } from './facts.js';
 import { ACME, BOOTSTRAP, chartIsLocalOrUrl, isAcme } from './questions.js';
 
 const LABELS = { 'app.kubernetes.io/managed-by': 'kube-harden' };
@@ -65,7 +65,9 @@ function releaseEdit(ins: Inspection<TlsFacts>, answers: Answers): ReleaseEdit {
     kind: 'release',
     area: 'tls',
     phase: 'prerequisites',
-    findingIds: ins.findings.filter((x) => x.rule === 'certManagerMissing').map((x) => x.id),
+    findingIds: ins.findings
+      .filter((x) => x.rule === 'certManagerMissing' || (x.rule === 'certManagerUnavailable' && x.ref.kind === 'cert-manager'))
+      .map((x) => x.id),
     reason: `install cert-manager ${version} with its CRDs: ${command}`,
     risk: 'medium',
     riskNote:
@@ -199,7 +201,7 @@ function ingressEdit(ins: Inspection<TlsFacts>, i: IngressFact, newHosts: boolea
 
 export function planTls(ins: Inspection<TlsFacts>, answers: Answers): Edit[] {
   const f = ins.facts;
-  const installing = f.certManager.state === 'absent' && answers['tls.install'] === 'helm';
+  const installing = installable(f) && answers['tls.install'] === 'helm';
   if (!installing && !certManagerServed(f)) return [];
   const edits: Edit[] = [];
   if (installing) edits.push(releaseEdit(ins, answers));

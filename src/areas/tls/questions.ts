@@ -1,7 +1,7 @@
 /** The tls area's questions: install cert-manager (how), which issuer, which Ingresses and Services get certificates. */
 import type { Answers, AnswerValue, Choice, Inspection, Question } from '../types.js';
 import { weakKey } from './certs.js';
-import { CERT_MANAGER, certManagerServed, HELM_INSTALL_HINT, staticManifestUrl, type TlsFacts } from './facts.js';
+import { CERT_MANAGER, certManagerServed, HELM_INSTALL_HINT, installable, staticManifestUrl, type TlsFacts } from './facts.js';
 import { canIssue } from './findings.js';
 import { EXPIRY_DAYS } from './rules.js';
 
@@ -66,7 +66,7 @@ const DNS01_STEPS = [
 export function tlsQuestions(ins: Inspection<TlsFacts>): Question[] {
   const f = ins.facts;
   const cm = f.certManager;
-  const installing = (a: Answers) => cm.state === 'absent' && a['tls.install'] === 'helm';
+  const installing = (a: Answers) => installable(f) && a['tls.install'] === 'helm';
   const haveCertManager = (a: Answers) => certManagerServed(f) || installing(a);
   const mayIssue = (a: Answers) => canIssue(f) && haveCertManager(a) && issuerChosen(a);
   const url = staticManifestUrl(CERT_MANAGER.version);
@@ -90,7 +90,10 @@ export function tlsQuestions(ins: Inspection<TlsFacts>): Question[] {
     {
       id: 'tls.install',
       area: 'tls',
-      title: 'cert-manager is not installed: install it?',
+      title:
+        cm.state === 'absent'
+          ? 'cert-manager is not installed: install it?'
+          : "cert-manager's controller is missing (an uninstall kept its CRDs): install it again?",
       help: `helm: \`helm upgrade --install cert-manager\` from the official chart, with its CRDs (crds.enabled=true), into the cert-manager namespace; rollback uninstalls it (the chart keeps its CRDs). The static manifest (${url}) is not carried by kube-harden: apply it yourself, then run again.`,
       kind: 'select',
       choices: [
@@ -100,7 +103,7 @@ export function tlsQuestions(ins: Inspection<TlsFacts>): Question[] {
       ],
       default: f.helm ? 'helm' : 'skip',
       details: f.helm ? undefined : [`helm is not on PATH: ${HELM_INSTALL_HINT}`, `or, without helm: kubectl apply -f ${url}`],
-      when: () => cm.state === 'absent',
+      when: () => installable(f),
     },
     {
       id: 'tls.chart',
