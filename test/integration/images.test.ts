@@ -19,6 +19,7 @@ import { helmEnv } from '../cluster/cert-manager.js';
 import { ensureNamespace, loadCrds, pollUntil, waitForRollout } from '../cluster/kube.js';
 import { down, privateTestbed, type Testbed } from '../cluster/testbed.js';
 import { ensureTool, pathWith } from '../cluster/tools.js';
+import { spawnCli } from '../e2e/pty.js';
 import { repo, runCli, tempHome } from '../helpers.js';
 
 let bed: Testbed;
@@ -166,6 +167,34 @@ test('the policy through the CLI: Warn first, the server confirms the preview, D
     fix.stdout,
     /warning: Validation failed for ValidatingAdmissionPolicy 'kube-harden-images' with binding 'kube-harden-images': kube-harden\/images noLatest: nginx:latest tagged :latest or untagged/,
   );
+
+  // The wizard shows it too: the area's plan counts the warned change and its notes quote the policy.
+  const term = spawnCli(
+    [
+      '--preview',
+      '--kubeconfig',
+      bed.kubeconfig,
+      '--areas',
+      'images',
+      '--profile',
+      profile('fix-wizard', { ...POLICY, 'images.mode': 'warn', 'images.fixes': ['pullAlways'] }),
+    ],
+    {
+      KUBE_HARDEN_HOME: home,
+      ...env,
+    },
+  );
+  await term.waitFor(/Which areas should the session walk\?/);
+  for (let i = 0; i < 40 && !/Images: \d+ changes?/.test(term.text()); i++) {
+    await term.write('\r');
+    await new Promise((res) => setTimeout(res, 700));
+  }
+  await term.waitFor(/Images: 3 changes/);
+  await term.waitFor(/1 with warnings/);
+  await term.write('n');
+  await term.waitFor(/The installed image policy warns about these changes/);
+  await term.waitFor(/kube-harden\/images noLatest: nginx:latest tagged :latest or untagged/);
+  term.kill();
 
   // Deny is not offered while something running breaks the policy.
   const early = await runCli(['apply', '--profile', profile('deny', { ...POLICY, 'images.mode': 'deny' }), '--preview', '--kubeconfig', bed.kubeconfig], {

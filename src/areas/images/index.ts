@@ -141,7 +141,11 @@ function questions(ins: Inspection<ImageFacts>): Question[] {
       choices: [
         { value: 'warn', label: 'Warn + Audit (recommended first)' },
         { value: 'auto', label: 'Deny + Audit if nothing running would be refused, else Warn + Audit' },
-        { value: 'deny', label: 'Deny + Audit', hint: 'offered only when nothing running breaks the policy' },
+        {
+          value: 'deny',
+          label: 'Deny + Audit',
+          hint: previewNow.length ? 'not offered while something running breaks the policy (see below)' : 'nothing running breaks the policy',
+        },
       ],
       default: modeDefault,
       when: on,

@@ -10,7 +10,7 @@ import { containerEdits, mutateContainers } from './fixes.js';
 import { normaliseAllowed } from './image-ref.js';
 import type { ImageFacts } from './inspect.js';
 import { pinDigestFor } from './inspect.js';
-import { isHistory, podSpecOf } from './inventory.js';
+import { isHistory, ownerResolver, podSpecOf } from './inventory.js';
 import { admissionBinding, admissionPolicy, gatekeeperConstraint, gatekeeperTemplate, HASH_ANNOTATION, kyvernoPolicy } from './policy-cel.js';
 import { CONFIG_ANNOTATION, POLICY_NAME, preview, type ImagePolicy } from './policy.js';
 
@@ -53,6 +53,12 @@ export const wouldRefuse = (facts: ImageFacts, p: ImagePolicy) =>
 
 /** Old ReplicaSets (rollout history) that break the policy. */
 export const historyRefused = (facts: ImageFacts, p: ImagePolicy) => preview(facts.policyObjects.filter(isHistory), p);
+
+/** How many workloads (as a person edits them) the refused objects belong to. */
+export function refusedWorkloads(facts: ImageFacts, refused: Array<{ object: KubeObject }>): number {
+  const resolve = ownerResolver(facts.policyObjects);
+  return new Set(refused.map((r) => refKey(resolve(refOf(r.object))))).size;
+}
 
 /** The mode an answer gives: auto is Deny when nothing running would be refused, else Warn. */
 export function resolveMode(facts: ImageFacts, p: ImagePolicy, answer: ModeAnswer): ImagePolicy['mode'] {
@@ -105,7 +111,7 @@ function policyEdits(ins: Inspection<ImageFacts>, answers: Answers): Edit[] {
     p.mode === 'deny'
       ? 'new pods and workloads that break the policy are refused by the API server (nothing running breaks it now)'
       : refused.length
-        ? `nothing is refused: ${refused.length} object(s) running now would get warnings (see the violation preview)`
+        ? `nothing is refused: ${refusedWorkloads(facts, refused)} workload(s) running now would get warnings (see the violation preview)`
         : 'nothing is refused: warnings and audit annotations only';
   const common = { area: 'images', findingIds: policyFindings, risk: p.mode === 'deny' ? ('medium' as const) : ('low' as const), riskNote };
   const out: Array<Edit | undefined> = [];

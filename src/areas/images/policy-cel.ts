@@ -104,9 +104,9 @@ export function celValidations(p: ImagePolicy): CelValidation[] {
 const OPS = ['CREATE', 'UPDATE'];
 /** What the policy judges: every kind with a pod spec, and ephemeral containers added to running pods. */
 export const RESOURCE_RULES = [
-  { apiGroups: [''], apiVersions: ['v1'], operations: OPS, resources: ['pods', 'pods/ephemeralcontainers', 'replicationcontrollers'] },
-  { apiGroups: ['apps'], apiVersions: ['v1'], operations: OPS, resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'] },
-  { apiGroups: ['batch'], apiVersions: ['v1'], operations: OPS, resources: ['jobs', 'cronjobs'] },
+  { apiGroups: [''], apiVersions: ['v1'], operations: [...OPS], resources: ['pods', 'pods/ephemeralcontainers', 'replicationcontrollers'] },
+  { apiGroups: ['apps'], apiVersions: ['v1'], operations: [...OPS], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'] },
+  { apiGroups: ['batch'], apiVersions: ['v1'], operations: [...OPS], resources: ['jobs', 'cronjobs'] },
 ];
 
 const LABELS = { 'app.kubernetes.io/managed-by': 'kube-harden' };
@@ -178,7 +178,7 @@ export function kyvernoPolicy(p: ImagePolicy): KubeObject {
         {
           name: 'images',
           match: {
-            any: [{ resources: { kinds: KINDS_BY_GROUP.flatMap((g) => g.kinds), operations: OPS, namespaceSelector: namespaceSelector(p) } }],
+            any: [{ resources: { kinds: KINDS_BY_GROUP.flatMap((g) => g.kinds), operations: [...OPS], namespaceSelector: namespaceSelector(p) } }],
           },
           validate: {
             cel: {
