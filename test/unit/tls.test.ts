@@ -8,7 +8,7 @@ import { inspectTls } from '../../src/areas/tls/inspect.js';
 import { planTls, UNDO_NOTE } from '../../src/areas/tls/plan.js';
 import { tlsQuestions } from '../../src/areas/tls/questions.js';
 import type { TlsFacts } from '../../src/areas/tls/facts.js';
-import { activeQuestions, withDefaults, type Answers, type InspectContext, type Inspection } from '../../src/areas/types.js';
+import { activeQuestions, validateAnswer, withDefaults, type Answers, type InspectContext, type Inspection } from '../../src/areas/types.js';
 import { ClusterError } from '../../src/cluster/errors.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { compose, type MutateEdit, type ReleaseEdit } from '../../src/engine/compose.js';
@@ -328,4 +328,37 @@ test('CRDs kept by a helm uninstall, no controller: the install is offered again
   const release = s.plan({ 'tls.issuer': 'none' }) as ReleaseEdit[];
   assert.equal(release[0].release.action, 'install');
   assert.deepEqual(release[0].findingIds, [f.id]);
+});
+
+test('a profile answering selfsigned-ca stays valid once the CA exists: it is reused, nothing created twice', async () => {
+  const issuer = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'ClusterIssuer',
+    metadata: { name },
+    spec,
+    status: { conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  const ca: KubeObject = {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: { name: 'kube-harden-ca', namespace: 'cert-manager' },
+    spec: { secretName: 'kube-harden-ca', isCA: true },
+    status: { conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+  const objects = [
+    ns('shop'),
+    ns('cert-manager'),
+    issuer('kube-harden-selfsigned', { selfSigned: {} }),
+    issuer('kube-harden-ca', { ca: { secretName: 'kube-harden-ca' } }),
+    ca,
+  ];
+  const s = await session([...objects, ingress('web', ['web.example.test'])], { served: true, secrets: {} });
+  const q = s.qs.find((x) => x.id === 'tls.issuer')!;
+  assert.equal(validateAnswer(q, 'selfsigned-ca', {}), undefined);
+  assert.equal(q.default, 'clusterissuer/kube-harden-ca');
+  const edits = s.plan({ 'tls.issuer': 'selfsigned-ca' });
+  assert.deepEqual(
+    compose(edits).map((c) => c.id),
+    ['object:networking.k8s.io/v1/Ingress/shop/web'],
+  );
 });

@@ -143,20 +143,19 @@ export function tlsQuestions(ins: Inspection<TlsFacts>): Question[] {
       kind: 'select',
       choices: [
         ...existing.map(({ value, label, hint }) => ({ value, label, hint })),
-        ...(bootstrapExists
-          ? []
-          : [
-              {
-                value: 'selfsigned-ca',
-                label: 'a private CA, bootstrapped by cert-manager',
-                hint: 'self-signed ClusterIssuer → CA Certificate → CA ClusterIssuer; internal use',
-              },
-            ]),
+        // Always a choice (a profile's answer stays valid): once bootstrapped, choosing it reuses it.
+        {
+          value: 'selfsigned-ca',
+          label: 'a private CA, bootstrapped by cert-manager',
+          hint: bootstrapExists
+            ? `exists already (ClusterIssuer ${BOOTSTRAP.ca}): reused`
+            : 'self-signed ClusterIssuer → CA Certificate → CA ClusterIssuer; internal use',
+        },
         { value: 'letsencrypt-staging', label: "Let's Encrypt staging (ACME)", hint: 'public hosts; untrusted test certificates, generous rate limits' },
         { value: 'letsencrypt-production', label: "Let's Encrypt production (ACME)", hint: 'public hosts; trusted certificates, strict rate limits' },
         { value: 'none', label: 'no issuer now' },
       ],
-      default: preferred?.value ?? (bootstrapExists ? `clusterissuer/${BOOTSTRAP.ca}` : 'selfsigned-ca'),
+      default: preferred?.value ?? 'selfsigned-ca',
       when: haveCertManager,
     },
     {
