@@ -151,7 +151,14 @@ function ingressMutation(add: Array<{ host: string; secretName: string }>, renam
   };
 }
 
-function ingressEdit(ins: Inspection<TlsFacts>, i: IngressFact, newHosts: boolean, replace: string[], issuer: string): MutateEdit | undefined {
+function ingressEdit(
+  ins: Inspection<TlsFacts>,
+  i: IngressFact,
+  newHosts: boolean,
+  replace: string[],
+  issuer: string,
+  privateCa: boolean,
+): MutateEdit | undefined {
   const add = newHosts ? i.uncovered.map((host) => ({ host, secretName: i.proposed[host] })) : [];
   const rename: Record<string, string> = {};
   const reissued: string[] = [];
@@ -193,7 +200,7 @@ function ingressEdit(ins: Inspection<TlsFacts>, i: IngressFact, newHosts: boolea
     findingIds: ids,
     reason: `${parts.join('; ')} (cert-manager, ${acting.replace('/', ' ')})`,
     risk: 'medium',
-    riskNote: `until cert-manager has issued ${secrets.join(', ')} the ingress controller serves its default certificate for these hosts; rollback removes the tls entries and annotation, the Certificates the ingress-shim made and their Secrets${Object.keys(rename).length ? '; the old Secrets are kept' : ''}`,
+    riskNote: `${privateCa && !i.issuer ? 'clients that do not trust the kube-harden CA get certificate errors, and most ingress controllers redirect http:// to https:// once a host has TLS; ' : ''}until cert-manager has issued ${secrets.join(', ')} the ingress controller serves its default certificate for these hosts; rollback removes the tls entries and annotation, the Certificates the ingress-shim made and their Secrets${Object.keys(rename).length ? '; the old Secrets are kept' : ''}`,
     phase: 'update',
     derived,
   };
@@ -233,6 +240,8 @@ export function planTls(ins: Inspection<TlsFacts>, answers: Answers): Edit[] {
     issuer = choice;
   } else return edits;
 
+  const type = f.issuers.find((x) => x.kind === 'ClusterIssuer' && x.name === issuer)?.type;
+  const privateCa = choice === 'selfsigned-ca' || type === 'ca' || type === 'selfSigned';
   const chosen = new Set((answers['tls.ingresses'] as string[] | undefined) ?? []);
   const replace = new Map<string, string[]>();
   for (const r of (answers['tls.replace'] as string[] | undefined) ?? []) {
@@ -242,7 +251,7 @@ export function planTls(ins: Inspection<TlsFacts>, answers: Answers): Edit[] {
   }
   for (const i of f.ingresses) {
     const key = `${i.namespace}/${i.name}`;
-    const e = ingressEdit(ins, i, chosen.has(key) && i.uncovered.length > 0, replace.get(key) ?? [], issuer);
+    const e = ingressEdit(ins, i, chosen.has(key) && i.uncovered.length > 0, replace.get(key) ?? [], issuer, privateCa);
     if (e) edits.push(e);
   }
 
