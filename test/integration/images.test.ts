@@ -247,6 +247,49 @@ test('the policy through the CLI: Warn first, the server confirms the preview, D
   );
 });
 
+test('trivy-operator installed from its real chart with the real helm (preview first), found, and uninstalled by rollback', async () => {
+  const home = tempHome();
+  const answers = {
+    'images.policy': false,
+    'images.fixes': [],
+    'images.installTrivyOperator': true,
+    'images.trivyOperatorChart': CHART,
+    'images.trivyOperatorRepo': '',
+  };
+  const file = profile('scanner', answers);
+  const pre = await runCli(['apply', '--profile', file, '--preview', '--diff', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 300_000 });
+  assert.equal(pre.code, 0, `${pre.stdout}\n${pre.stderr}`);
+  assert.ok(pre.stdout.includes(`helm upgrade --install trivy-operator ${CHART} --namespace trivy-system --version 0.34.0 --create-namespace`), pre.stdout);
+  // The chart renders ClusterComplianceReports, whose CRD it brings itself: helm's server dry-run cannot
+  // check them before the install; the release handler says so instead of failing the preview.
+  assert.match(pre.stdout, /rendered, not validated by the API server: helm's server dry-run stops at the chart's ClusterComplianceReport objects/);
+  const h = (...args: string[]) => execa(helm, [...args, '--kubeconfig', bed.kubeconfig], { env: helmEnv(path.join(work, 'helm')) });
+  assert.deepEqual(JSON.parse(String((await h('list', '-A', '-o', 'json')).stdout)), [], 'the preview installed nothing');
+
+  const r = await runCli(['apply', '--profile', file, '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 600_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const releases = JSON.parse(String((await h('list', '-n', 'trivy-system', '-o', 'json')).stdout)) as Array<Record<string, string>>;
+  assert.deepEqual(
+    releases.map((x) => [x.name, x.status, x.chart, x.app_version]),
+    [['trivy-operator', 'deployed', 'trivy-operator-0.34.0', '0.32.0']],
+  );
+  const s = await Session.open({ kubeconfig: bed.kubeconfig, areas: ['images'], preview: true });
+  try {
+    await s.inspect();
+    const facts = s.state('images').inspection.facts as ImageFacts;
+    assert.equal(facts.trivyOperator.presence, 'installed');
+    assert.equal(facts.trivyOperator.version, '0.32.0');
+  } finally {
+    await s.close();
+  }
+
+  const rb = await runCli(['rollback', '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 300_000 });
+  assert.equal(rb.code, 0, `${rb.stdout}\n${rb.stderr}`);
+  assert.match(rb.stdout, /CRDs stay/);
+  assert.deepEqual(JSON.parse(String((await h('list', '-A', '-o', 'json')).stdout)), []);
+  assert.deepEqual(await cluster.list(await cluster.typeOf('apps/v1', 'Deployment'), { namespace: 'trivy-system' }), []);
+});
+
 test('trivy-operator reports (its real CRDs): summary per workload and per image, worst first; config audits beside our findings', async () => {
   await loadCrds(bed.kubeconfig, 'trivy-operator-v0.32.0');
   const rsOf = async (app: string) =>
@@ -357,45 +400,32 @@ test('trivy-operator reports (its real CRDs): summary per workload and per image
   assert.ok(!rules.some((r) => r.startsWith('noScanner')), 'its CRDs are served: not "no scanner"');
 });
 
-test('trivy-operator installed from its real chart with the real helm (preview first), found, and uninstalled by rollback', async () => {
-  const home = tempHome();
-  const answers = {
-    'images.policy': false,
-    'images.fixes': [],
-    'images.installTrivyOperator': true,
-    'images.trivyOperatorChart': CHART,
-    'images.trivyOperatorRepo': '',
-  };
-  const file = profile('scanner', answers);
-  const pre = await runCli(['apply', '--profile', file, '--preview', '--diff', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 300_000 });
-  assert.equal(pre.code, 0, `${pre.stdout}\n${pre.stderr}`);
-  assert.ok(pre.stdout.includes(`helm upgrade --install trivy-operator ${CHART} --namespace trivy-system --version 0.34.0 --create-namespace`), pre.stdout);
-  // The chart renders ClusterComplianceReports, whose CRD it brings itself: helm's server dry-run cannot
-  // check them before the install; the release handler says so instead of failing the preview.
-  assert.match(pre.stdout, /rendered, not validated by the API server: helm's server dry-run stops at the chart's ClusterComplianceReport objects/);
-  const h = (...args: string[]) => execa(helm, [...args, '--kubeconfig', bed.kubeconfig], { env: helmEnv(path.join(work, 'helm')) });
-  assert.deepEqual(JSON.parse(String((await h('list', '-A', '-o', 'json')).stdout)), [], 'the preview installed nothing');
-
-  const r = await runCli(['apply', '--profile', file, '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 600_000 });
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  const releases = JSON.parse(String((await h('list', '-n', 'trivy-system', '-o', 'json')).stdout)) as Array<Record<string, string>>;
-  assert.deepEqual(
-    releases.map((x) => [x.name, x.status, x.chart, x.app_version]),
-    [['trivy-operator', 'deployed', 'trivy-operator-0.34.0', '0.32.0']],
-  );
-  const s = await Session.open({ kubeconfig: bed.kubeconfig, areas: ['images'], preview: true });
-  try {
-    await s.inspect();
-    const facts = s.state('images').inspection.facts as ImageFacts;
-    assert.equal(facts.trivyOperator.presence, 'installed');
-    assert.equal(facts.trivyOperator.version, '0.32.0');
-  } finally {
-    await s.close();
+test('pin to the digest running now: the digest the pods report (containerStatuses imageID) replaces the tag; rollback puts the tag back', async () => {
+  const DIGEST = `sha256:${'c3'.repeat(32)}`;
+  await cluster.create(deployment('pinme', 'redis:7', 'IfNotPresent'));
+  await waitForRollout(bed.kubeconfig, NS, 'pinme');
+  // kwok's simulated kubelet reports no image ids: write the one a real kubelet would.
+  for (const p of await cluster.list(await cluster.typeOf('v1', 'Pod'), { namespace: NS, labelSelector: 'app=pinme' })) {
+    const status = p.status as { containerStatuses: Array<{ imageID?: string }> };
+    status.containerStatuses[0].imageID = `docker.io/library/redis@${DIGEST}`;
+    await cluster.rest.request({ method: 'PUT', path: `/api/v1/namespaces/${NS}/pods/${p.metadata.name}/status`, body: p, what: 'set the image id' });
   }
-
+  const { facts } = await inspect();
+  assert.deepEqual(facts.images.find((i) => i.raw === 'redis:7')?.running, [DIGEST]);
+  const home = tempHome();
+  const file = profile('pin', { 'images.policy': false, 'images.fixes': ['pinDigests'], 'images.installTrivyOperator': false });
+  const r = await runCli(['apply', '--profile', file, '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /deployment\/pinme in shop: pin app to the digest running now/);
+  const image = async () =>
+    (
+      (await cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'pinme' })).spec as {
+        template: { spec: { containers: Array<{ image: string }> } };
+      }
+    ).template.spec.containers[0].image;
+  assert.equal(await image(), `redis:7@${DIGEST}`);
+  await waitForRollout(bed.kubeconfig, NS, 'pinme');
   const rb = await runCli(['rollback', '--yes', '--kubeconfig', bed.kubeconfig], { home, env, timeoutMs: 300_000 });
   assert.equal(rb.code, 0, `${rb.stdout}\n${rb.stderr}`);
-  assert.match(rb.stdout, /CRDs stay/);
-  assert.deepEqual(JSON.parse(String((await h('list', '-A', '-o', 'json')).stdout)), []);
-  assert.deepEqual(await cluster.list(await cluster.typeOf('apps/v1', 'Deployment'), { namespace: 'trivy-system' }), []);
+  assert.equal(await image(), 'redis:7');
 });

@@ -297,10 +297,21 @@ export function findingsOf(facts: ImageFacts): Finding[] {
   return out;
 }
 
+/** "nginx:latest: docker.io/library/nginx, :latest, not pinned (running sha256:ab12…), pull Always; deployment/web in shop". */
+export function imageLine(i: ImageInfo): string {
+  const tag = i.untagged ? 'no tag' : i.tag ? `:${i.tag}` : '';
+  const pin = i.pinned ? 'pinned' : `not pinned${i.running.length ? ` (running ${i.running.map((d) => `${d.slice(0, 19)}…`).join(', ')})` : ''}`;
+  const pulls = [...new Set(i.uses.map((u) => u.pullPolicy))].join('/');
+  const users = i.uses.map((u) => `${u.workload.kind.toLowerCase()}/${u.workload.name}${u.workload.namespace ? ` in ${u.workload.namespace}` : ''}`);
+  return `${i.raw}: ${i.name}${tag ? `, ${tag}` : ''}, ${pin}, pull ${pulls}; ${[...new Set(users)].join(', ')}`;
+}
+
 function notesOf(f: ImageFacts): string[] {
   const notes: string[] = [];
   const pinned = f.images.filter((i) => i.pinned).length;
   notes.push(`${f.images.length} image(s) in use from ${f.registries.join(', ') || 'no registry'}; ${pinned} pinned by digest`);
+  for (const i of f.images.slice(0, 15)) notes.push(`  ${imageLine(i)}`);
+  if (f.images.length > 15) notes.push(`  … and ${f.images.length - 15} more`);
   for (const [id, d] of Object.entries(f.engines)) {
     const title = id === 'kyverno' ? 'Kyverno' : 'Gatekeeper';
     if (d.presence === 'installed')
