@@ -63,27 +63,41 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
   const lines = useMemo(() => (item ? diffFor(item.change, item.dry) : []), [item, diffFor]);
   const failed = items.filter((i) => i.dry && !i.dry.ok).length;
   const warned = items.filter((i) => i.dry?.ok && i.dry.warnings.length).length;
+  const why = item ? reasonText(item.change) : '';
+  const risk = item?.change.riskNotes.join('; ') ?? '';
+  // The notes view (n) starts with the selected change in full: its why, risk, warnings and error are
+  // never lost, even when the main view has to give their rows to the diff.
   const noteLines = useMemo(
-    () => notes.flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...n.lines.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))]),
-    [notes],
+    () => [
+      ...(item
+        ? [
+            { text: `${changeAction(item.change)} ${changeLabel(item.change)}`, head: true, warn: false },
+            { text: `  why: ${why}`, head: false, warn: false },
+            ...(risk ? [{ text: `  risk: ${risk}`, head: false, warn: false }] : []),
+            ...(item.dry?.warnings ?? []).map((w) => ({ text: `  ⚠ ${w}`, head: false, warn: true })),
+            ...(item.dry?.error ? [{ text: `  ✗ ${item.dry.error}`, head: false, warn: true }] : []),
+          ]
+        : []),
+      ...notes.flatMap((n) => [{ text: n.title, warn: n.warn, head: true }, ...n.lines.map((l) => ({ text: `  ${l}`, warn: n.warn, head: false }))]),
+    ],
+    [notes, item, why, risk],
   );
 
+  const narrow = (columns || 80) < 120;
   const keys: KeyHint[] = [
     ['↑/↓', 'change'],
-    ['j/k space', 'scroll'],
-    ['g/G', 'top/end'],
-    ...(notes.length ? [['n', 'notes'] as KeyHint] : []),
+    [narrow ? 'j/k' : 'j/k space', 'scroll'],
+    ...(narrow ? [] : [['g/G', 'top/end'] as KeyHint]),
+    ['n', notes.length ? 'notes' : 'details'],
     ['enter', 'continue'],
     ...(onBack ? [['←', 'back'] as KeyHint] : []),
-    QUIT_HINT,
+    narrow ? ['q', 'quit'] : QUIT_HINT,
   ];
   // The rows this screen may use (below the header row, above the key help), and how they are shared:
   // the diff keeps half the terminal, the details (why, risk) are whole, the list shrinks first.
   const roomy = termRows >= 40;
   const keyRows = keyHelpLayout(keys, columns).rows + (roomy ? 1 : 0);
   const budget = Math.max(10, termRows - 1 - keyRows - (roomy ? 1 : 0));
-  const why = item ? reasonText(item.change) : '';
-  const risk = item?.change.riskNotes.join('; ') ?? '';
   const warnings = item?.dry?.warnings ?? [];
   const error = item?.dry?.error ?? '';
   const rowsOf = (text: string, prefix: number) => (text ? wrappedRows(`${' '.repeat(prefix)}${text}`, width) : 0);
@@ -94,8 +108,11 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
   const listMax = Math.max(1, Math.min(items.length, 8, budget - fixedRows - details - minDiff));
   const [from, to] = listWindow(items.length, selected, items.length > listMax ? Math.max(1, listMax - 1) : listMax);
   const listRows = to - from + (from > 0 ? 1 : 0) + (to < items.length ? 1 : 0);
-  // When even the details do not fit beside half a screen of diff, the diff still keeps its half.
+  // When even the details do not fit beside half a screen of diff, the diff still keeps its half, and the
+  // details are whole on the notes view (n), which the last detail row says.
+  const fullDetails = details;
   if (fixedRows + listRows + details + minDiff > budget) details = Math.max(0, budget - fixedRows - listRows - minDiff);
+  const cut = details < fullDetails;
   const height = viewportHeight ?? Math.max(3, budget - fixedRows - listRows - details);
   const total = useRef(lines.length);
   total.current = lines.length;
@@ -123,7 +140,7 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
       if (key.pageUp) return scroll((o) => o - page);
       if (input === 'g' || key.home) return scroll(() => 0);
       if (input === 'G' || key.end) return scroll(() => Number.MAX_SAFE_INTEGER);
-      if (input === 'n' && notes.length) return { ...v, notes: true, notesOffset: 0 };
+      if (input === 'n') return { ...v, notes: true, notesOffset: 0 };
       return v;
     });
     if (view.notes) return;
@@ -188,7 +205,7 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
       })}
       {to < items.length ? <Text dimColor>{`  ↓ ${items.length - to} more`}</Text> : null}
       {item && details > 0 ? (
-        <Box flexDirection="column" marginTop={roomy ? 1 : 0} height={details - (roomy ? 1 : 0)} overflow="hidden">
+        <Box flexDirection="column" marginTop={roomy ? 1 : 0} height={details - (roomy ? 1 : 0) - (cut ? 1 : 0)} overflow="hidden">
           <Text wrap="wrap">
             <Text dimColor>why: </Text>
             {why}
@@ -201,6 +218,7 @@ export function PreviewScreen({ title, items, diffFor, notes = [], viewportHeigh
           {error ? <Text color="red" wrap="wrap">{`✗ ${error}`}</Text> : null}
         </Box>
       ) : null}
+      {item && cut ? <Text dimColor>{'  … the rest of why and risk: n'}</Text> : null}
       <Box marginTop={roomy ? 1 : 0}>
         <DiffView lines={lines} offset={offset} height={height} />
       </Box>

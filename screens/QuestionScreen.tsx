@@ -48,15 +48,22 @@ export function QuestionScreen({ question: q, area, index, total, initial, fromP
   const { rows, columns } = useWindowSize();
   const width = Math.max(20, (columns || 80) - 1);
   const budget = Math.max(10, (rows || 24) - 4);
-  const details = capLines(q.details ?? [], Math.max(2, Math.floor(budget / 4)));
+  // Rows: the title and help whole, then the choices (at least a few), then as many details as fit.
+  const headRows = 1 + wrappedRows(q.title, width) + (q.help ? wrappedRows(q.help, width) : 0);
+  const choiceRows = Math.min(6, (q.kind === 'per-item' ? q.items?.length : q.choices?.length) ?? 1) + 2;
+  let room = budget - headRows - choiceRows - 3;
+  const all = q.details ?? [];
+  let shownCount = 0;
+  for (const d of all) {
+    const r = wrappedRows(`  ${d}`, width);
+    if (r > room - (shownCount + 1 < all.length ? 1 : 0)) break;
+    room -= r;
+    shownCount++;
+  }
+  const details = capLines(all, Math.max(all.length ? 1 : 0, shownCount));
+  const detailRows = details.shown.length ? 1 + details.shown.reduce((n, d) => n + wrappedRows(`  ${d}`, width), 0) + (details.more ? 1 : 0) : 0;
   // The choices get the rows the text above them leaves (a window around the cursor on long lists).
-  const textRows =
-    1 +
-    wrappedRows(q.title, width) +
-    (q.help ? wrappedRows(q.help, width) : 0) +
-    (details.shown.length ? 1 + details.shown.reduce((n, d) => n + wrappedRows(`  ${d}`, width), 0) + (details.more ? 1 : 0) : 0) +
-    1;
-  const limit = Math.max(4, budget - textRows - 2);
+  const limit = Math.max(4, budget - headRows - detailRows - 3);
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text dimColor>

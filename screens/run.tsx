@@ -10,8 +10,8 @@ export type { HardenOptions } from '../src/harden.js';
  * unreachable or unauthorised, 4 refused for safety, 130 interrupted during apply).
  */
 export async function runHarden(opts: HardenOptions): Promise<number> {
-  if (!process.stdin.isTTY) {
-    // Ink needs raw mode to read keys; without a terminal there is no one to answer the questions.
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    // Ink needs raw mode to read keys, and a terminal to draw on; without one there is no one to answer the questions.
     process.stderr.write(
       'kube-harden: the guided session needs a terminal; for scripts and CI use `kube-harden apply --profile NAME` or `kube-harden audit`\n',
     );
@@ -21,7 +21,7 @@ export async function runHarden(opts: HardenOptions): Promise<number> {
   const result = (await app.waitUntilExit()) as number | { code: number; epilogue: string } | undefined;
   if (typeof result === 'object' && result) {
     // Printed after Ink is done, as one plain line: the terminal wraps it softly, so it pastes whole.
-    process.stdout.write(`${result.epilogue}\n`);
+    process.stdout.write(`\n${result.epilogue}\n`);
     return result.code;
   }
   return typeof result === 'number' ? result : 0;

@@ -109,6 +109,10 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
     .option('--scan-images', 'also scan the images in use with the local trivy (slow: runs trivy once per image)')
     .option('--scan-dir <dir>', "with --scan-images: keep trivy's JSON report per image and summary.json here")
     .option('--scan-timeout <seconds>', 'with --scan-images: give up on one image after this long (default 300)', seconds)
+    .option(
+      '--apiserver-manifest <path>',
+      "the API server's static-pod manifest, to report its flags as fixable (default: /etc/kubernetes/manifests/kube-apiserver.yaml when readable)",
+    )
     .action(async (o) => {
       const { audit } = await import('./commands/audit.js');
       const scanImages = o.scanImages || o.scanDir ? { dir: o.scanDir, timeoutMs: o.scanTimeout ? o.scanTimeout * 1000 : undefined } : undefined;

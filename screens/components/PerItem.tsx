@@ -35,7 +35,7 @@ export function PerItem({ items, choices, initial, onSubmit, onQuit, onBack, lim
     rerender();
   });
   const { cursor, value } = st.current;
-  const width = Math.min(40, Math.max(...items.map((i) => i.label.length)));
+  const choiceWidth = Math.max(...choices.map((c) => c.label.length)) + 2;
   const max = limit && items.length > limit ? Math.max(1, limit - 2) : items.length;
   const start = Math.max(0, Math.min(cursor - Math.floor(max / 2), items.length - max));
   return (
@@ -48,7 +48,8 @@ export function PerItem({ items, choices, initial, onSubmit, onQuit, onBack, lim
         return (
           <Text key={it.value} wrap="truncate-end">
             <Text color={here ? 'cyan' : undefined}>{here ? '❯ ' : '  '}</Text>
-            <Text bold={here}>{it.label.padEnd(width)}</Text> <Text color="green">{c?.label ?? value[it.value]}</Text>
+            {/* The choice first: on a narrow terminal a long label is cut, never the answer. */}
+            <Text color="green">{`[${c?.label ?? value[it.value]}]`.padEnd(choiceWidth)}</Text> <Text bold={here}>{it.label}</Text>
             {it.hint ? <Text dimColor>{`  ${it.hint}`}</Text> : null}
           </Text>
         );

@@ -36,11 +36,15 @@ export function TextInput({ initial = '', placeholder, validate, onSubmit, onCan
         s.value = '';
         s.error = undefined;
       } else if (input && !key.ctrl && !key.meta && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow && !key.tab) {
-        // A paste arrives as one string; keep printable characters only.
+        // A paste (or keys typed faster than a frame) arrives as one string: keep its printable characters,
+        // and a line end in it is Enter.
         const clean = input.replace(/[\u0000-\u001f\u007f]/g, '');
-        if (!clean) return;
         s.value += clean;
         s.error = undefined;
+        if (/[\r\n]/.test(input)) {
+          s.error = validate?.(s.value);
+          if (!s.error) return onSubmit(s.value);
+        } else if (!clean) return;
       } else return;
       rerender();
     },

@@ -54,9 +54,9 @@ export async function demo(opts: { down?: boolean; preview?: boolean }, ui: Wiza
     return EXIT.ok;
   }
   progress('starting the demo cluster (a real kube-apiserver, etcd and controller manager on 127.0.0.1)…');
-  // The API server runs from a static-pod manifest (like kubeadm's), with profiling on: the apiserver area
+  // The API server runs from a static-pod manifest (like kubeadm's), with profiling on and TLS 1.0 accepted: the apiserver area
   // has flags to change, through the health gate.
-  const up = await run(['up', '--dir', dir, '--static-apiserver', '--apiserver-arg=--profiling=true']);
+  const up = await run(['up', '--dir', dir, '--static-apiserver', '--apiserver-arg=--profiling=true', '--apiserver-arg=--tls-min-version=VersionTLS10']);
   const kubeconfig = up.stdout.trim().split('\n').at(-1)!;
   const ready = JSON.parse(readFileSync(join(dir, 'ready'), 'utf8')) as { apiserverManifest?: string };
   const cluster = await Cluster.connect({ kubeconfig });

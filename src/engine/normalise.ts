@@ -9,7 +9,9 @@ const VOLATILE_ANNOTATIONS = ['deployment.kubernetes.io/revision'];
  * creationTimestamp or status. Two objects are "the same" for kube-harden when these are equal.
  */
 export function normalise(obj: KubeObject): KubeObject {
-  const o = structuredClone(obj);
+  // apiVersion, kind and metadata first, as people write manifests (LIST items get theirs added last).
+  const { apiVersion, kind, metadata, ...rest } = structuredClone(obj);
+  const o: KubeObject = { apiVersion, kind, metadata, ...rest };
   delete (o as Record<string, unknown>).status;
   const m = o.metadata;
   for (const k of [
