@@ -11,7 +11,9 @@ test('edited between preview and apply: not overwritten, exit 4, the rest rolled
   const ns = uniqueNs('conflict');
   await seedFixture(t.bed, BOOKINFO, ns);
   const home = tempHome();
-  const term = spawnCli(['apply', '--profile', 'restricted', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const term = spawnCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    KUBE_HARDEN_HOME: home,
+  });
   await term.waitFor(/Apply 7 change\(s\) to kube-harden-testbed\? \(y\/N\)/);
 
   // Someone else edits reviews-v1 while the operator reads the plan.

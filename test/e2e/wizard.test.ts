@@ -37,7 +37,7 @@ test('a whole guided session: preview, confirm, apply, summary with the rollback
   await seedFixture(t.bed, BOOKINFO, ns);
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
-  const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns, '--areas', 'workloads'], { KUBE_HARDEN_HOME: home });
   await term.waitFor(/connected to kube-harden-testbed .*Kubernetes v1\.34\.4, as kube-harden-admin/);
   await toPreview(term);
   term.mark();
@@ -72,7 +72,7 @@ test('a whole --preview session writes nothing: no mutating request without dryR
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
   const offset = auditOffset(t.bed);
-  const term = spawnCli(['--preview', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const term = spawnCli(['--preview', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns, '--areas', 'workloads'], { KUBE_HARDEN_HOME: home });
   await term.waitFor(/PREVIEW/);
   await toPreview(term);
   term.mark();
@@ -99,7 +99,7 @@ test('q leaves the session before anything is written, exit 0', async () => {
   await seedFixture(t.bed, BOOKINFO, ns);
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
-  const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { KUBE_HARDEN_HOME: home });
+  const term = spawnCli(['--kubeconfig', t.bed.kubeconfig, '--namespaces', ns, '--areas', 'workloads'], { KUBE_HARDEN_HOME: home });
   await toPreview(term);
   await term.write('q');
   const { exitCode } = await term.exit;

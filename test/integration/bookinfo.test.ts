@@ -26,7 +26,9 @@ test('bookinfo: apply hardens every container, rollback restores every object ex
   assert.equal(Object.keys(beforeState).filter((k) => k.startsWith('Deployment/')).length, 6);
   const home = tempHome();
 
-  const applied = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home });
+  const applied = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    home,
+  });
   assert.equal(applied.code, 0, applied.stderr);
   assert.match(applied.stdout, /applied 7 change\(s\)/);
   const id = /snapshot (\S+); undo with: kube-harden rollback \1/.exec(applied.stdout)?.[1];

@@ -21,12 +21,15 @@ test('SIGKILL during apply, then rollback: every object equals its state before'
   const stateBefore = await namespaceState(t.cluster, ns);
   const home = tempHome();
 
-  const killed = await runCli(['apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
-    home,
-    onStderr: (all, kill) => {
-      if (/applied 20\//.test(all)) kill();
+  const killed = await runCli(
+    ['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns],
+    {
+      home,
+      onStderr: (all, kill) => {
+        if (/applied 20\//.test(all)) kill();
+      },
     },
-  });
+  );
   assert.equal(killed.signal, 'SIGKILL', `the apply finished before it could be killed: ${killed.stdout}`);
   const store = new SnapshotStore(path.join(home, 'snapshots'));
   const [id] = await store.ids();
@@ -53,7 +56,7 @@ test('a reader that goes away (| head) does not stop an apply halfway', async ()
   const home = tempHome();
   const child = spawn(
     process.execPath,
-    [BIN, 'apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns],
+    [BIN, 'apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns],
     {
       env: { ...process.env, KUBE_HARDEN_HOME: home, CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -46,15 +46,20 @@ test('--all-contexts: the profile on every cluster of the kubeconfig, a snapshot
   }
   const home = tempHome();
   const kubeconfig = merged(t.bed.kubeconfig, other.kubeconfig, home);
-  const refused = await runCli(['apply', '--profile', 'restricted', '--all-contexts', '--kubeconfig', kubeconfig, '--namespaces', ns], { home });
+  const refused = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--all-contexts', '--kubeconfig', kubeconfig, '--namespaces', ns], {
+    home,
+  });
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /bed-a {2}https:\/\/127\.0\.0\.1:\d+\n {2}bed-b {2}https/);
   assert.match(refused.stderr, /refusing to apply to 2 cluster\(s\) without --yes/);
 
-  const r = await runCli(['apply', '--profile', 'restricted', '--all-contexts', '--yes', '--kubeconfig', kubeconfig, '--namespaces', ns], {
-    home,
-    timeoutMs: 300_000,
-  });
+  const r = await runCli(
+    ['apply', '--profile', 'restricted', '--areas', 'workloads', '--all-contexts', '--yes', '--kubeconfig', kubeconfig, '--namespaces', ns],
+    {
+      home,
+      timeoutMs: 300_000,
+    },
+  );
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(
     r.stdout,

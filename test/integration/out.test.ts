@@ -17,7 +17,9 @@ test('apply --out writes a kustomization the API server accepts, and writes noth
   const home = tempHome();
   const dir = path.join(home, 'plan');
   const offset = auditOffset(t.bed);
-  const r = await runCli(['apply', '--profile', 'restricted', '--out', dir, '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home });
+  const r = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--out', dir, '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    home,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /the plan was written to .*\(0 new manifest\(s\), 7 patch\(es\)\); nothing was written to the cluster/);
   const writes = auditSince(t.bed, offset).filter(
@@ -53,7 +55,9 @@ test('apply --out writes a kustomization the API server accepts, and writes noth
 });
 
 test('--out with --preview is a usage error', async () => {
-  const r = await runCli(['apply', '--profile', 'restricted', '--out', '/tmp/x', '--preview', '--kubeconfig', t.bed.kubeconfig], { home: tempHome() });
+  const r = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--out', '/tmp/x', '--preview', '--kubeconfig', t.bed.kubeconfig], {
+    home: tempHome(),
+  });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--out writes the plan to files/);
 });

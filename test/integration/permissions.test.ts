@@ -6,7 +6,7 @@ import { namespaceState, runCli, seedFixture, tempHome, uniqueNs, withCluster, B
 const t = withCluster();
 
 test('the limited user (no grants): exit 4 naming the missing read permissions', async () => {
-  const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.limitedKubeconfig], { home: tempHome() });
+  const r = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--kubeconfig', t.bed.limitedKubeconfig], { home: tempHome() });
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stderr, /missing permissions to inspect the cluster \(nothing was changed\): list namespaces.*list deployments\.apps/);
   assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr); // the context line and the error line
@@ -34,7 +34,9 @@ test('a read-only user: the missing write permissions are named before the first
   await t.cluster.create(nsReader);
   await t.cluster.create(nsBinding);
   try {
-    const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.limitedKubeconfig, '--namespaces', ns], { home: tempHome() });
+    const r = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--kubeconfig', t.bed.limitedKubeconfig, '--namespaces', ns], {
+      home: tempHome(),
+    });
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, new RegExp(`missing permissions \\(nothing was changed\\): .*update deployments\\.apps in namespace ${ns}`));
     assert.match(r.stderr, /update namespaces/);

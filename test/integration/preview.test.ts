@@ -16,7 +16,9 @@ test('apply --preview and audit send no mutating request without dryRun and writ
   const home = tempHome();
   const offset = auditOffset(bed);
 
-  const preview = await runCli(['apply', '--profile', 'restricted', '--preview', '--kubeconfig', bed.kubeconfig, '--namespaces', ns], { home });
+  const preview = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--preview', '--kubeconfig', bed.kubeconfig, '--namespaces', ns], {
+    home,
+  });
   assert.equal(preview.code, 0, preview.stderr);
   assert.match(preview.stdout, /preview only: 7 change\(s\)/);
   assert.match(preview.stdout, /\+\s+allowPrivilegeEscalation: false/);

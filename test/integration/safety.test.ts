@@ -55,7 +55,9 @@ async function namespaceWith(prefix: string, n: number): Promise<{ ns: string; d
 test('a snapshot rolls back only on its own cluster: another cluster behind the same context name, or the same address with a new cluster, is refused', async () => {
   const { ns } = await namespaceWith('identity', 2);
   const home = tempHome();
-  const applied = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home });
+  const applied = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    home,
+  });
   assert.equal(applied.code, 0, applied.stderr);
   const id = /snapshot (\S+);/.exec(applied.stdout)![1];
 
@@ -192,19 +194,22 @@ test('no two writers: a rollback while the apply of the same snapshot runs is re
   const home = tempHome();
   let id = '';
   let refused: Awaited<ReturnType<typeof runCli>> | undefined;
-  const applying = runCli(['apply', '--profile', 'restricted', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
-    home,
-    onStderr: (all, kill) => {
-      const m = /snapshot (\S+) saved/.exec(all);
-      if (m && !id) {
-        id = m[1];
-        void runCli(['rollback', id, '--yes', '--kubeconfig', t.bed.kubeconfig], { home }).then((r) => {
-          refused = r;
-          kill();
-        });
-      }
+  const applying = runCli(
+    ['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--concurrency', '1', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns],
+    {
+      home,
+      onStderr: (all, kill) => {
+        const m = /snapshot (\S+) saved/.exec(all);
+        if (m && !id) {
+          id = m[1];
+          void runCli(['rollback', id, '--yes', '--kubeconfig', t.bed.kubeconfig], { home }).then((r) => {
+            refused = r;
+            kill();
+          });
+        }
+      },
     },
-  });
+  );
   const killed = await applying;
   assert.equal(killed.signal, 'SIGKILL', `the apply ended before the second writer came: ${killed.stdout}`);
   assert.ok(refused);
@@ -224,7 +229,9 @@ test('a full disk when the snapshot is written: the apply refuses to start, noth
   after(() => spawnSync('umount', [mnt]));
   const { ns } = await namespaceWith('full-disk', 40);
   const before = await namespaceState(t.cluster, ns);
-  const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home: mnt });
+  const r = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+    home: mnt,
+  });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /ENOSPC|no space/i);
   assert.equal(
@@ -247,7 +254,9 @@ test('one damaged snapshot is listed as damaged without hiding the others; a sna
   const ids: string[] = [];
   for (let i = 0; i < 2; i++) {
     const { ns } = await namespaceWith('damaged', 2);
-    const r = await runCli(['apply', '--profile', 'restricted', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], { home });
+    const r = await runCli(['apply', '--profile', 'restricted', '--areas', 'workloads', '--yes', '--kubeconfig', t.bed.kubeconfig, '--namespaces', ns], {
+      home,
+    });
     assert.equal(r.code, 0, r.stderr);
     ids.push(/snapshot (\S+);/.exec(r.stdout)![1]);
   }

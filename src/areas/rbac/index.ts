@@ -16,7 +16,8 @@ export const rbacArea: Area<RbacFacts> = {
   inspect: inspectRbac,
   questions: rbacQuestions,
   answerDocs: {
-    'rbac.bindings': 'What should happen to each risky binding: keep | remove | narrow to view, edit or kube-harden-read-only (keys name bindings of one cluster)',
+    'rbac.bindings':
+      'What should happen to each risky binding: keep | remove | narrow to view, edit or kube-harden-read-only (keys name bindings of one cluster)',
     'rbac.includeSystem': 'Also offer bindings the system manages for change? (true/false)',
     'rbac.systemBindings': 'What should happen to each system-managed binding (with includeSystem)',
     'rbac.readOnlyUsers': 'Which users may view and list everything in chosen namespaces, but not create or delete',
