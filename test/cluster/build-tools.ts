@@ -1,7 +1,8 @@
 // npx tsx test/cluster/build-tools.ts
 // Builds (or finds cached) the real parts the tests use beside the test bed, one at a time so a 2-core
-// machine is not swamped: helm, the cert-manager chart (packaged with that helm) and the cert-manager
-// controllers binary. CI runs this before `npm test` so the slow first builds show as their own step.
+// machine is not swamped: helm, the cert-manager chart (packaged with that helm), the cert-manager
+// controllers binary, cyclonus (the NetworkPolicy oracle) and trivy (the image scanner, the slowest).
+// CI runs this before `npm test` so the slow first builds show as their own step.
 import { certManagerChart, ensureCertManagerControllers } from './cert-manager.js';
 import { ensureTool } from './tools.js';
 
@@ -9,6 +10,8 @@ const steps: [string, () => Promise<string>][] = [
   ['helm', () => ensureTool('helm')],
   ['cert-manager chart', certManagerChart],
   ['cert-manager controllers', ensureCertManagerControllers],
+  ['cyclonus', () => ensureTool('cyclonus')],
+  ['trivy', () => ensureTool('trivy')],
 ];
 
 for (const [name, build] of steps) {
