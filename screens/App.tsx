@@ -97,7 +97,7 @@ function ScreenView({ screen: s, quit }: { screen: Screen; quit: () => void }) {
           context={s.context}
           reasons={s.reasons}
           onConfirm={() => s.answer(true)}
-          onCancel={quit}
+          onCancel={() => s.answer(false)}
           onOut={(out) => s.answer({ out })}
         />
       );

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Box, Text, useInput } from 'ink';
-import { KeyHelp, QUIT_HINT } from './components/KeyHelp.js';
+import { KeyHelp } from './components/KeyHelp.js';
 import { TextInput } from './components/TextInput.js';
 import { YesNo } from './components/YesNo.js';
 import { plural } from './format.js';
@@ -50,7 +50,7 @@ export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCanc
           <YesNo initial={false} onAnswer={(yes) => (yes ? onConfirm() : onCancel())} onQuit={onCancel} />
         </Text>
         <Text dimColor>A snapshot is taken first; every change can be rolled back.</Text>
-        <KeyHelp keys={[['y', 'apply'], ['n/enter', 'do not apply'], ...tab, QUIT_HINT]} />
+        <KeyHelp keys={[['y', 'apply'], ['n/enter/esc', 'do not apply'], ...tab]} />
       </Box>
     );
   }
@@ -62,12 +62,12 @@ export function ConfirmScreen({ mode, count, context, reasons, onConfirm, onCanc
         {` to apply ${plural(count, 'change')}:`}
       </Text>
       <TextInput
-        validate={(v) => (v === context ? undefined : `"${v}" is not "${context}": nothing applied; type it exactly, or Esc to quit`)}
+        validate={(v) => (v === context ? undefined : `"${v}" is not "${context}": nothing applied; type it exactly, or Esc not to apply`)}
         onSubmit={onConfirm}
         onCancel={onCancel}
       />
       <Text dimColor>A snapshot is taken first; every change can be rolled back.</Text>
-      <KeyHelp keys={[['enter', 'apply'], ...tab, ['esc', 'quit (nothing written)']]} />
+      <KeyHelp keys={[['enter', 'apply'], ...tab, ['esc', 'do not apply']]} />
     </Box>
   );
 }

@@ -14,7 +14,7 @@ async function toPreview(term: ReturnType<typeof spawnCli>) {
   await term.waitFor(/\[x\] Pod security \(workloads\)/);
   term.mark();
   await term.write('\r');
-  for (const q of ['Which namespaces', 'Which security-context fixes', 'runAsUser for workloads', 'Pod Security Admission level']) {
+  for (const q of ['Which namespaces', 'Which security-context fixes', 'runAsUser for workloads', 'Pod Security Admission: which enforce level']) {
     await term.waitFor(q);
     term.mark();
     await term.write('\r');
