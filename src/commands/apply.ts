@@ -2,7 +2,7 @@ import { changeLabel } from '../engine/change.js';
 import { storedLabel } from '../engine/stored.js';
 import { EXIT, exitCodeFor, oneLine, UsageError } from '../errors.js';
 import { runPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult, type Port } from '../pipeline.js';
-import { ProfileStore } from '../profiles/profile.js';
+import { ProfileStore, profileAreas } from '../profiles/profile.js';
 import { Session } from '../session.js';
 import { ask, interactive, progress, type GlobalOptions } from './io.js';
 import { reviewText } from './plan-text.js';
@@ -190,7 +190,7 @@ export async function applyProfile(opts: ApplyCommandOptions): Promise<number> {
   }
   if (opts.out && contexts.length > 1) throw new UsageError('--out writes one plan: name one --context');
   const profile = new ProfileStore().get(opts.profile);
-  const areas = opts.areas ?? profile.areas;
+  const areas = opts.areas ?? profileAreas(profile);
   let code: number = EXIT.ok;
   const rows: FleetRow[] = [];
   for (const context of contexts) {

@@ -42,6 +42,16 @@ export const ProfileSchema = z
 
 export type Profile = z.infer<typeof ProfileSchema>;
 
+/**
+ * The areas a profile runs: its `areas` list, or, when it has none, the areas its answers name, so a
+ * profile that answers only workload questions never applies another area's defaults.
+ */
+export function profileAreas(profile: Profile): string[] | undefined {
+  if (profile.areas) return profile.areas;
+  const named = [...new Set(Object.keys(profile.answers).map((k) => k.split('.')[0]!))];
+  return named.length ? named : undefined;
+}
+
 /** Version 1 → 2: the same answers (version 2 only adds answer kinds). */
 export function migrate(data: unknown): unknown {
   if (typeof data === 'object' && data !== null && (data as { version?: unknown }).version === 1) {

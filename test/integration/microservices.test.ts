@@ -18,7 +18,7 @@ after(() => session?.close());
 test('microservices-demo: the restricted plan only adds the missing seccomp profile and namespace labels', async () => {
   const ns = uniqueNs('boutique');
   await seedFixture(bed, 'workloads/microservices-demo/kubernetes-manifests.yaml', ns);
-  session = await Session.open({ kubeconfig: bed.kubeconfig, namespaces: [ns], preview: true });
+  session = await Session.open({ kubeconfig: bed.kubeconfig, namespaces: [ns], preview: true, areas: ['workloads'] });
   await session.inspect();
   const answers = withDefaults(session.questions, { 'workloads.fixes': ['noEscalation', 'dropAll', 'seccomp', 'runAsNonRoot'] });
   const changes = session.plan(answers) as ObjectChange[];
