@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { NetworkFacts } from '../../src/areas/network/inspect.js';
 import { compileModel, evaluateCompiled, type NamespaceInfo, type NetworkPolicy, type Peer, type Protocol } from '../../src/areas/network/evaluate.js';
-import { impactOf, policiesAfter } from '../../src/areas/network/impact.js';
+import { impactOf, policiesAfter, UNDECLARED } from '../../src/areas/network/impact.js';
 import { dnsPeers, OUTSIDE, OUTSIDE_PORTS, peerOfGroup } from '../../src/areas/network/model.js';
 import { withDefaults, type Answers, type Inspection } from '../../src/areas/types.js';
 import { builtinByKind } from '../../src/cluster/resources.js';
@@ -121,7 +121,7 @@ test('bookinfo: default-deny both ways with DNS and same-namespace allows; impac
   assert.match(out, new RegExp(`Network paths in ${ns}`));
   assert.match(out, /pod groups: details ×1, productpage ×1, ratings ×1, reviews\[version=v1\] ×1, reviews\[version=v2\] ×1, reviews\[version=v3\] ×1/);
   assert.match(out, /lost:\n\s+FROM\s+TO\s+PORTS/);
-  assert.match(out, /outside \(203\.0\.113\.10\)\s+all 6 pod groups\s+TCP\/9080/, 'the outside loses its way in');
+  assert.match(out, /outside \(203\.0\.113\.10\)[^\n]*\s+all 6 pod groups\s+TCP\/9080/, 'the outside loses its way in');
   assert.match(out, /all 6 pod groups\s+API server 10\.96\.0\.1, outside \(203\.0\.113\.10\)\s+TCP\/443/, 'the pods lose their way out');
   assert.doesNotMatch(out, /all 6 pod groups\s+all 6 pod groups/, 'same-namespace traffic is kept');
   assert.equal((await policiesIn(ns)).length, 0, 'the preview wrote nothing');
@@ -138,7 +138,9 @@ test('bookinfo: default-deny both ways with DNS and same-namespace allows; impac
     const inNs = (p: Peer) => p.kind === 'pod' && p.namespace === ns && !dns.includes(p);
     const portsOf = (p: Peer) =>
       p.kind === 'pod'
-        ? (p.ports ?? []).map((c) => ({ port: c.containerPort, protocol: (c.protocol ?? 'TCP') as Protocol }))
+        ? p.ports?.length
+          ? p.ports.map((c) => ({ port: c.containerPort, protocol: (c.protocol ?? 'TCP') as Protocol }))
+          : [UNDECLARED]
         : p === OUTSIDE
           ? OUTSIDE_PORTS.map((x) => ({ port: Number(x.port), protocol: x.protocol }))
           : facts.apiServer.addresses.filter((a) => a.ip === p.ip).map((a) => ({ port: a.port, protocol: 'TCP' as Protocol }));

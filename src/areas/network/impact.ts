@@ -14,7 +14,8 @@ import { desiredFor, mergeNamespace, readAnswers, reuseText } from './plan.js';
 const BATCH = 40;
 
 /** A port no container declares: probed on pods that declare none. */
-const UNDECLARED: PortSpec = { port: 8080, protocol: 'TCP' };
+/** The port probed on a pod that declares none (it may still listen). */
+export const UNDECLARED = { port: 8080, protocol: 'TCP' } as const satisfies PortSpec;
 
 export interface Impact {
   namespace: string;
