@@ -5,7 +5,7 @@
  * images of well-known projects, as data.
  */
 import type { KubeObject } from '../cluster/types.js';
-import { podSpecOf } from './workloads/pod-spec.js';
+import { podSpecOf } from './pod-template.js';
 
 export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 export const isSystemNamespace = (ns: string) => SYSTEM_NAMESPACES.includes(ns);

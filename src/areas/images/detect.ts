@@ -5,6 +5,7 @@
  */
 import type { Cluster } from '../../cluster/client.js';
 import type { KubeObject } from '../../cluster/types.js';
+import { podSpecOf } from '../pod-template.js';
 
 export type Presence = 'installed' | 'crds-only' | 'controller-only' | 'absent' | 'unknown';
 
@@ -26,7 +27,7 @@ export interface Product {
 }
 
 const label = (d: KubeObject, k: string) => d.metadata.labels?.[k];
-const firstImage = (d: KubeObject): string | undefined => (d.spec as any)?.template?.spec?.containers?.[0]?.image;
+const firstImage = (d: KubeObject): string | undefined => podSpecOf(d)?.containers[0]?.image;
 
 export const PRODUCTS: Product[] = [
   {

@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../../cluster/types.js';
 import { parseImage, pinnedReference } from './image-ref.js';
+import { withPodSpec } from '../pod-template.js';
 import { podSpecOf, type PodSpecLike } from './inventory.js';
 
 /** Per container name: the fields to set. */
@@ -42,19 +43,6 @@ export function applyEdits(spec: PodSpecLike, edits: ContainerEdits): PodSpecLik
     out[list] = spec[list]!.map((c) => (edits[c.name] ? { ...c, ...edits[c.name] } : c));
   }
   return out;
-}
-
-/** The workload with a new pod spec at its kind's path (copies only the path down to it). */
-export function withPodSpec(obj: KubeObject, pod: PodSpecLike): KubeObject {
-  const spec = obj.spec as Record<string, any>;
-  const withTemplate = (t: Record<string, any>) => ({ ...t, template: { ...t.template, spec: pod } });
-  const newSpec =
-    obj.kind === 'Pod'
-      ? pod
-      : obj.kind === 'CronJob'
-        ? { ...spec, jobTemplate: { ...spec.jobTemplate, spec: withTemplate(spec.jobTemplate.spec) } }
-        : withTemplate(spec);
-  return { ...obj, metadata: { ...obj.metadata }, spec: newSpec };
 }
 
 /** A pure mutate: apply the container edits to whatever pod spec the object has now. */

@@ -6,6 +6,7 @@
  */
 import type { KubeObject, ObjectRef } from '../../cluster/types.js';
 import { refKey, refOf } from '../../cluster/types.js';
+import { podSpecOf as podSpecAt } from '../pod-template.js';
 import { parseImage, runningDigest, type ImageRef } from './image-ref.js';
 
 /** Every kind the admission policy judges, with the path of its pod spec. */
@@ -31,14 +32,8 @@ export interface PodSpecLike {
   [k: string]: unknown;
 }
 
-/** The pod spec inside any kind the policy judges (a Pod is its own). */
-export function podSpecOf(obj: KubeObject): PodSpecLike | undefined {
-  const spec = obj.spec as Record<string, any> | undefined;
-  if (!spec) return undefined;
-  if (obj.kind === 'Pod') return spec as PodSpecLike;
-  if (obj.kind === 'CronJob') return spec.jobTemplate?.spec?.template?.spec;
-  return spec.template?.spec;
-}
+/** The pod spec inside any kind the policy judges, typed for images. */
+export const podSpecOf = (obj: KubeObject): PodSpecLike | undefined => podSpecAt<PodSpecLike>(obj);
 
 /** Every container of a pod spec with its image, in the order the policy's CEL lists them. */
 export function containerImages(spec: PodSpecLike | undefined): ContainerImage[] {

@@ -2,7 +2,7 @@
 // cluster: their names and images, as data. A NetworkPolicy is only an API object; the plugin that
 // programs the node's dataplane is what enforces it. Flannel alone programs routes, not policies.
 import type { KubeObject } from '../../cluster/types.js';
-import { podSpecOf } from '../workloads/pod-spec.js';
+import { podSpecOf } from '../pod-template.js';
 
 export type Enforcement = 'yes' | 'no' | 'unknown';
 

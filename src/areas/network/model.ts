@@ -3,7 +3,7 @@
 // controllers run. Built once by inspect from the LISTs; plain data, read by questions, plan and review.
 import type { KubeObject } from '../../cluster/types.js';
 import { infraImage } from '../infrastructure.js';
-import { podSpecOf, type Container } from '../workloads/pod-spec.js';
+import { podSpecOf, type TemplateContainer as Container } from '../pod-template.js';
 import type { ContainerPort, NamespaceInfo, Peer, Protocol } from './eval-types.js';
 import type { PortSpec } from './evaluate.js';
 

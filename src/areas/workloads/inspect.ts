@@ -4,7 +4,8 @@ import { refKey, refOf } from '../../cluster/types.js';
 import type { Finding, InspectContext, Inspection, ReadSpec } from '../types.js';
 import { CHECKS, type Check } from './checks.js';
 import { leftAlone, ownershipOf, type Ownership } from './ownership.js';
-import { allContainers, isOwned, isPatchable, podSpecOf, templateMetadataOf, WORKLOAD_KINDS, type PodSpec } from './pod-spec.js';
+import { templateMetadataOf } from '../pod-template.js';
+import { allContainers, isOwned, isPatchable, podSpecOf, WORKLOAD_KINDS, type PodSpec } from './pod-spec.js';
 import { pinnedVersion, psaLabels, type NamespacePsa } from './psa.js';
 
 /** The one generic evaluator: run every check over a workload's pod spec. */

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../cluster/types.js';
+import { podSpecOf as podSpecAt } from '../pod-template.js';
 
 export interface SecurityContext {
   privileged?: boolean;
@@ -33,28 +34,8 @@ export interface PodSpec {
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'Pod'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-/** The pod spec inside any workload kind (a Pod is its own template). */
-export function podSpecOf(obj: KubeObject): PodSpec | undefined {
-  const spec = obj.spec as Record<string, any> | undefined;
-  if (!spec) return undefined;
-  switch (obj.kind) {
-    case 'Pod':
-      return spec as PodSpec;
-    case 'CronJob':
-      return spec.jobTemplate?.spec?.template?.spec;
-    default:
-      return spec.template?.spec;
-  }
-}
-
-/** The metadata of the pods a workload makes (its template's), where AppArmor annotations live. */
-export function templateMetadataOf(obj: KubeObject): { annotations?: Record<string, string>; labels?: Record<string, string> } | undefined {
-  const spec = obj.spec as Record<string, any> | undefined;
-  if (!spec) return undefined;
-  if (obj.kind === 'Pod') return obj.metadata as { annotations?: Record<string, string> };
-  if (obj.kind === 'CronJob') return spec.jobTemplate?.spec?.template?.metadata;
-  return spec.template?.metadata;
-}
+/** The pod spec inside any workload kind, typed for the checks. */
+export const podSpecOf = (obj: KubeObject): PodSpec | undefined => podSpecAt<PodSpec>(obj);
 
 /** Pod templates of Jobs and running Pods are immutable: those need their owner or source fixed. */
 export function isPatchable(obj: KubeObject): boolean {
