@@ -176,6 +176,11 @@ async function main() {
   }
   try {
     await seed(bed);
+    const server = await Cluster.connect({ kubeconfig: bed.kubeconfig }).then(async (c) => {
+      const v = await c.version();
+      await c.close();
+      return v.gitVersion;
+    });
     const node = process.execPath;
     const help = [];
     for (let i = 0; i < 5; i++) help.push((await measure(node, [BIN, '--help'])).ms);
@@ -225,7 +230,7 @@ async function main() {
       ['rollback', `${s(composed.rollback.ms)} (peak RSS ${composed.rollback.peakRssMb.toFixed(0)} MB)`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
-    process.stdout.write(`\nkube-harden bench (${os.cpus().length} cores, Node ${process.version}, test bed kube-apiserver v1.34.4)\n`);
+    process.stdout.write(`\nkube-harden bench (${os.cpus().length} cores, Node ${process.version}, test bed kube-apiserver ${server})\n`);
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
   } finally {
     if (own) await down({ dir: own });
