@@ -52,7 +52,7 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
       .option('--save-profile <name>', 'save the answers as a profile at the end')
       .option('--areas <a,b>', 'only these areas (rbac, apiserver, tls, network, workloads, images)', csv)
       .option('--apiserver-manifest <path>', "the API server's static-pod manifest (default: /etc/kubernetes/manifests/kube-apiserver.yaml when readable)")
-      .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds)
+      .option('--rollout-timeout <seconds>', 'give up on rollouts of changed workloads that make no progress this long (default 300)', seconds)
       .option('--scan-images', 'scan the images in use with the local trivy (slow: runs trivy once per image)'),
   ).action(async (o) => {
     run(
@@ -133,7 +133,7 @@ export function buildProgram(run: (code: number) => void, ui: Ui): Command {
     .option('--concurrency <n>', 'parallel requests to the API server', int, 8)
     .option('--allow-lockout', 'apply even when the rbac guard says the plan removes your own access')
     .option('--keep-failed', 'keep workloads whose rollout stalls (default: roll them back)')
-    .option('--rollout-timeout <seconds>', 'follow the rollouts of changed workloads this long (default 300)', seconds)
+    .option('--rollout-timeout <seconds>', 'give up on rollouts of changed workloads that make no progress this long (default 300)', seconds)
     .option('--apiserver-manifest <path>', "the API server's static-pod manifest (when kube-harden runs on the control-plane node)")
     .option('--all-contexts', 'every context of the kubeconfig, one after the other (listed and confirmed first)')
     .option('--continue-on-error', 'with several contexts: go on after a cluster that failed')

@@ -85,14 +85,12 @@ export function rolloutStatus(obj: KubeObject, generation?: number): { done: boo
   }
 }
 
-function selectorOf(obj: KubeObject): string | undefined {
+function matchLabelsOf(obj: KubeObject): Record<string, string> | undefined {
   const sel = (obj.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
-  return sel && Object.keys(sel).length
-    ? Object.entries(sel)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')
-    : undefined;
+  return sel && Object.keys(sel).length ? sel : undefined;
 }
+
+const matches = (labels: Record<string, string> | undefined, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
 
 /** The reason a pod of the new template cannot start, if one is waiting in a stall state. */
 export function stalledPod(pods: KubeObject[], since: number): string | undefined {
@@ -113,63 +111,81 @@ export function stalledPod(pods: KubeObject[], since: number): string | undefine
 }
 
 export interface FollowOptions {
+  /** Give up on the rollouts still going when none of them has made progress for this long. */
   timeoutMs: number;
   intervalMs?: number;
   onUpdate?: (states: RolloutState[]) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Follow every target until it is ready or failed (or the time-out makes it failed). */
+/**
+ * Follow every target until it is ready or failed. Each round reads the workloads (one LIST per kind
+ * when there are many) and, for those a few seconds past their write, their pods (one LIST per
+ * namespace, matched here) to fail a stalled pod at once. The time-out counts from the last progress of
+ * any target (one ready, or its replica counts moving): a wave of thousands rolls out at the pace of the
+ * controller-manager, and is not failed for being large; what has not moved for that long fails.
+ */
 export async function followRollouts(cluster: Cluster, targets: RolloutTarget[], opts: FollowOptions): Promise<RolloutState[]> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const states = new Map<string, RolloutState>(targets.map((t) => [t.id, { id: t.id, ref: t.ref, state: 'waiting', detail: 'waiting' }]));
-  const t0 = Date.now();
+  let lastProgress = Date.now();
+  const many = (n: number) => n > 50;
   const interval = opts.intervalMs ?? (targets.length > 200 ? 3000 : 1000);
   for (;;) {
     const pending = targets.filter((t) => states.get(t.id)!.state === 'waiting');
     if (!pending.length) break;
     // Many targets: one LIST per kind instead of a GET each.
     const byKind = new Map<string, Map<string, KubeObject>>();
-    const kinds = [...new Set(pending.map((t) => t.ref.kind))];
-    if (pending.length > 50) {
+    if (many(pending.length)) {
       await Promise.all(
-        kinds.map(async (kind) => {
+        [...new Set(pending.map((t) => t.ref.kind))].map(async (kind) => {
           const m = new Map<string, KubeObject>();
           await cluster.list(builtinByKind(kind), { each: (o) => m.set(`${o.metadata.namespace}/${o.metadata.name}`, o) });
           byKind.set(kind, m);
         }),
       );
     }
-    await pMap(
+    const objects = await pMap(
       pending,
-      async (t) => {
-        const obj = byKind.get(t.ref.kind)?.get(`${t.ref.namespace}/${t.ref.name}`) ?? (pending.length > 50 ? undefined : await cluster.tryGet(t.ref));
-        const s = states.get(t.id)!;
-        if (!obj) {
-          states.set(t.id, { ...s, state: 'failed', detail: 'deleted during its rollout' });
-          return;
-        }
-        const r = rolloutStatus(obj, t.generation);
-        if (r.done) states.set(t.id, { ...s, state: 'ready', detail: r.detail });
-        else if (r.failed) states.set(t.id, { ...s, state: 'failed', detail: r.failed });
-        else {
-          let detail = r.detail;
-          // A pod of the new template stuck in a state it will not leave on its own: fail now, not at the time-out.
-          const selector = Date.now() - t.since > 3000 ? selectorOf(obj) : undefined;
-          if (selector) {
-            const pods = await cluster.list(builtinByKind('Pod'), { namespace: t.ref.namespace, labelSelector: selector });
-            const stall = stalledPod(pods, t.since);
-            if (stall) {
-              states.set(t.id, { ...s, state: 'failed', detail: stall });
-              return;
-            }
-          }
-          if (Date.now() - t0 > opts.timeoutMs) detail = `not ready after ${Math.round(opts.timeoutMs / 1000)} s (${r.detail})`;
-          states.set(t.id, { ...s, state: Date.now() - t0 > opts.timeoutMs ? 'failed' : 'waiting', detail });
-        }
-      },
+      async (t) => byKind.get(t.ref.kind)?.get(`${t.ref.namespace}/${t.ref.name}`) ?? (many(pending.length) ? undefined : await cluster.tryGet(t.ref)),
       { concurrency: cluster.concurrency },
     );
+    const going: Array<{ t: RolloutTarget; obj: KubeObject; detail: string; selector?: Record<string, string> }> = [];
+    const now = Date.now();
+    for (const [i, t] of pending.entries()) {
+      const obj = objects[i];
+      const s = states.get(t.id)!;
+      if (!obj) {
+        states.set(t.id, { ...s, state: 'failed', detail: 'deleted during its rollout' });
+        continue;
+      }
+      const r = rolloutStatus(obj, t.generation);
+      if (r.done) {
+        states.set(t.id, { ...s, state: 'ready', detail: r.detail });
+        lastProgress = now;
+      } else if (r.failed) states.set(t.id, { ...s, state: 'failed', detail: r.failed });
+      else {
+        if (r.detail !== s.detail && s.detail !== 'waiting') lastProgress = now;
+        going.push({ t, obj, detail: r.detail, selector: now - t.since > 3000 ? matchLabelsOf(obj) : undefined });
+      }
+    }
+    // A pod of the new template stuck in a state it will not leave on its own: fail now, not at the time-out.
+    const namespaces = [...new Set(going.filter((g) => g.selector).map((g) => g.t.ref.namespace!))];
+    const podsByNs = new Map<string, KubeObject[]>();
+    await pMap(namespaces, async (ns) => podsByNs.set(ns, await cluster.list(builtinByKind('Pod'), { namespace: ns })), { concurrency: cluster.concurrency });
+    const expired = Date.now() - lastProgress > opts.timeoutMs;
+    for (const g of going) {
+      const s = states.get(g.t.id)!;
+      const stall = g.selector
+        ? stalledPod(
+            (podsByNs.get(g.t.ref.namespace!) ?? []).filter((p) => matches(p.metadata.labels, g.selector!)),
+            g.t.since,
+          )
+        : undefined;
+      if (stall) states.set(g.t.id, { ...s, state: 'failed', detail: stall });
+      else if (expired) states.set(g.t.id, { ...s, state: 'failed', detail: `no progress for ${Math.round(opts.timeoutMs / 1000)} s (${g.detail})` });
+      else states.set(g.t.id, { ...s, detail: g.detail });
+    }
     opts.onUpdate?.([...states.values()]);
     if ([...states.values()].every((s) => s.state !== 'waiting')) break;
     await sleep(interval);
