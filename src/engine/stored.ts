@@ -4,7 +4,7 @@
  * 0.1, object patches with whole-object fingerprints) are read and upgraded by `fromV1`.
  */
 import type { KubeObject, ObjectRef } from '../cluster/types.js';
-import type { DerivedRef, GateSpec, Phase, Reason, Risk } from './change.js';
+import type { Change, DerivedRef, GateSpec, Phase, Reason, Risk } from './change.js';
 import type { FieldChange } from './fields.js';
 import { objectHash } from './normalise.js';
 
@@ -15,6 +15,11 @@ interface StoredBase {
   reasons: Reason[];
   risk: Risk;
   phase: Phase;
+}
+
+/** What every kind of change keeps the same way in a snapshot. */
+export function storedBase(c: Change): StoredBase {
+  return { id: c.id, areas: c.areas, findingIds: c.findingIds, reasons: c.reasons, risk: c.risk, phase: c.phase };
 }
 
 export interface StoredObject extends StoredBase {

@@ -13,7 +13,7 @@ import { parseDocument } from 'yaml';
 import type { FileChange } from '../change.js';
 import { diffTexts } from '../diff.js';
 import { gateFor, waitForGate } from '../gates.js';
-import type { StoredFile } from '../stored.js';
+import { storedBase, type StoredFile } from '../stored.js';
 import { ConflictError, type EngineContext, type KindHandler, type RollbackStep, type Written } from './types.js';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -88,12 +88,7 @@ export const fileHandler: KindHandler<FileChange, StoredFile> = {
       uid: st?.uid,
       gid: st?.gid,
       kind: 'file',
-      id: c.id,
-      areas: c.areas,
-      findingIds: c.findingIds,
-      reasons: c.reasons,
-      risk: c.risk,
-      phase: c.phase,
+      ...storedBase(c),
       path: c.path,
       before: c.before,
       beforeSha: c.before === null ? null : sha256(c.before),

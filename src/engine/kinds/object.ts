@@ -9,7 +9,7 @@ import type { DerivedRef, DryRunResult, ObjectChange } from '../change.js';
 import { diffObjects } from '../diff.js';
 import { fieldChanges, fieldState, pathText, setPath, type FieldChange } from '../fields.js';
 import { forCreate, objectHash, slim, sameObject } from '../normalise.js';
-import type { StoredObject } from '../stored.js';
+import { storedBase, type StoredObject } from '../stored.js';
 import { ConflictError, type ApplyOutcome, type EngineContext, type KindHandler, type RollbackStep, type Written } from './types.js';
 
 const label = (c: { ref: { kind: string; name: string; namespace?: string } }) =>
@@ -150,12 +150,7 @@ export const objectHandler: KindHandler<ObjectChange, StoredObject> = {
   store(c, dry) {
     const base: StoredObject = {
       kind: 'object',
-      id: c.id,
-      areas: c.areas,
-      findingIds: c.findingIds,
-      reasons: c.reasons,
-      risk: c.risk,
-      phase: c.phase,
+      ...storedBase(c),
       action: c.action,
       ref: c.ref,
       rollout: c.rollout,

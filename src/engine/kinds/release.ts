@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import type { AccessCheck } from '../../cluster/client.js';
 import type { ReleaseChange } from '../change.js';
 import { diffTexts } from '../diff.js';
-import type { StoredRelease } from '../stored.js';
+import { storedBase, type StoredRelease } from '../stored.js';
 import { ConflictError, type EngineContext, type KindHandler, type RollbackStep } from './types.js';
 import { parseAllDocuments } from 'yaml';
 
@@ -152,12 +152,7 @@ export const releaseHandler: KindHandler<ReleaseChange, StoredRelease> = {
   store(c) {
     return {
       kind: 'release',
-      id: c.id,
-      areas: c.areas,
-      findingIds: c.findingIds,
-      reasons: c.reasons,
-      risk: c.risk,
-      phase: c.phase,
+      ...storedBase(c),
       action: c.action,
       release: c.release,
       namespace: c.namespace,
