@@ -47,6 +47,10 @@ function parse(args: string[], allowUpOptions: boolean): Parsed & { dir: string 
       const v = value();
       if (!v.startsWith('--')) fail(`--apiserver-arg needs a --flag=value, got ${v}`);
       (out.up.apiserverArgs ??= []).push(v);
+    } else if (name === '--controller-manager-arg') {
+      const v = value();
+      if (!v.startsWith('--')) fail(`--controller-manager-arg needs a --flag=value, got ${v}`);
+      (out.up.controllerManagerArgs ??= []).push(v);
     } else {
       fail(`unknown argument: ${a}`);
     }

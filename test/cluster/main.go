@@ -5,7 +5,7 @@
 // Usage:
 //
 //	testbed up --dir DIR [--kwok BIN --kwok-stages DIR] [--nodes N] [--static-apiserver]
-//	           [--apiserver-arg=--flag=value ...]
+//	           [--apiserver-arg=--flag=value ...] [--controller-manager-arg=--flag=value ...]
 //	                                supervisor: PKI, kubeconfigs, etcd (in-process), the servers as child
 //	                                processes of this same binary, kwok and its nodes; writes DIR/ready
 //	                                when usable (see up.go)

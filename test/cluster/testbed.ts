@@ -178,6 +178,8 @@ export interface UpOptions {
    * others are added (in static-pod mode they are written into the manifest).
    */
   apiserverArgs?: string[];
+  /** Extra kube-controller-manager flags, each `--flag=value` (the bench raises its API QPS, as large clusters do). */
+  controllerManagerArgs?: string[];
 }
 
 /**
@@ -211,6 +213,10 @@ export async function up(opts: UpOptions): Promise<Testbed> {
   for (const a of extra) {
     if (!a.startsWith('--')) throw new Error(`apiserverArgs: ${JSON.stringify(a)} must look like --flag=value`);
     args.push(`--apiserver-arg=${a}`);
+  }
+  for (const a of opts.controllerManagerArgs ?? []) {
+    if (!a.startsWith('--')) throw new Error(`controllerManagerArgs: ${JSON.stringify(a)} must look like --flag=value`);
+    args.push(`--controller-manager-arg=${a}`);
   }
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);

@@ -153,12 +153,13 @@ type options struct {
 	nodes           int
 	staticAPIServer bool
 	apiserverArgs   []string
+	cmArgs          []string
 }
 
 func runUp(argv []string) int {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	var o options
-	var extra stringList
+	var extra, cmExtra stringList
 	fs.StringVar(&o.dir, "dir", "", "state directory (created if missing)")
 	fs.DurationVar(&o.timeout, "timeout", 180*time.Second, "give up if not ready after this long")
 	fs.BoolVar(&o.removeDir, "remove-dir", false, "delete DIR after stopping (for throw-away beds)")
@@ -169,10 +170,12 @@ func runUp(argv []string) int {
 	fs.BoolVar(&o.staticAPIServer, "static-apiserver", false,
 		"run the API server from the static pod manifest DIR/manifests/kube-apiserver.yaml, restarted when it changes, with a mirror pod")
 	fs.Var(&extra, "apiserver-arg", "extra kube-apiserver flag, e.g. --apiserver-arg=--anonymous-auth=false (replaces the bed's own value of that flag; repeatable)")
+	fs.Var(&cmExtra, "controller-manager-arg", "extra kube-controller-manager flag, e.g. --controller-manager-arg=--kube-api-qps=200 (replaces the bed's own value of that flag; repeatable)")
 	if err := fs.Parse(argv); err != nil {
 		return 2
 	}
 	o.apiserverArgs = extra
+	o.cmArgs = cmExtra
 	if o.dir == "" {
 		fmt.Fprintln(os.Stderr, "testbed up: --dir is required")
 		return 2
@@ -181,9 +184,9 @@ func runUp(argv []string) int {
 		fmt.Fprintln(os.Stderr, "testbed up: --kwok needs --kwok-stages DIR")
 		return 2
 	}
-	for _, a := range o.apiserverArgs {
+	for _, a := range append(append([]string{}, o.apiserverArgs...), o.cmArgs...) {
 		if !strings.HasPrefix(a, "--") {
-			fmt.Fprintf(os.Stderr, "testbed up: --apiserver-arg %q must look like --flag=value\n", a)
+			fmt.Fprintf(os.Stderr, "testbed up: %q must look like --flag=value\n", a)
 			return 2
 		}
 	}
@@ -392,8 +395,7 @@ func run(o options) error {
 	}
 	logf("apiserver ready on %s (%.1fs)", server, time.Since(started).Seconds())
 
-	if err := p.start("controller-manager", self, []string{
-		"controller-manager",
+	if err := p.start("controller-manager", self, append([]string{"controller-manager"}, mergeFlags([]string{
 		"--v=0",
 		"--kubeconfig=" + kc("controller-manager.kubeconfig"),
 		"--bind-address=127.0.0.1",
@@ -407,7 +409,7 @@ func run(o options) error {
 		"--cluster-signing-key-file=" + certs.CA.KeyFile,
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--profiling=false",
-	}, nil); err != nil {
+	}, o.cmArgs)...), nil); err != nil {
 		return err
 	}
 	// Its secure port serves /readyz (waited for below); without --authentication-kubeconfig it does no
