@@ -107,13 +107,19 @@ export function buildInventory(objects: KubeObject[]): Inventory {
   const images = new Map<string, ImageInfo>();
   const workloads: KubeObject[] = [];
   const runningDigests = new Map<string, Map<string, string[]>>();
+  // One use per workload and container, found by key: thousands of workloads may share one image.
+  const useKeys = new Set<string>();
   const addUse = (raw: string, use: ImageUse) => {
     let info = images.get(raw);
     if (!info) {
       info = { ...parseImage(raw), uses: [], running: [] };
       images.set(raw, info);
     }
-    if (!info.uses.some((u) => refKey(u.workload) === refKey(use.workload) && u.container === use.container)) info.uses.push(use);
+    const key = `${raw}\u0000${refKey(use.workload)}\u0000${use.container}`;
+    if (!useKeys.has(key)) {
+      useKeys.add(key);
+      info.uses.push(use);
+    }
     return info;
   };
   for (const o of objects) {

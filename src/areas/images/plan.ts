@@ -153,6 +153,15 @@ function fixEdits(ins: Inspection<ImageFacts>, answers: Answers): Edit[] {
   if (!fixes.size) return [];
   const facts = ins.facts;
   const out: Edit[] = [];
+  // The findings of each workload, found by key (thousands of workloads, several findings each).
+  const findingsOf = new Map<string, typeof ins.findings>();
+  for (const f of ins.findings) {
+    if (!f.container) continue;
+    const k = refKey(f.ref);
+    const list = findingsOf.get(k);
+    if (list) list.push(f);
+    else findingsOf.set(k, [f]);
+  }
   for (const w of facts.workloads) {
     if (!['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'].includes(w.kind)) continue;
     const spec = podSpecOf(w);
@@ -167,8 +176,8 @@ function fixEdits(ins: Inspection<ImageFacts>, answers: Answers): Edit[] {
     if (!names.length) continue;
     const pinned = names.filter((n) => edits[n].image);
     const pulled = names.filter((n) => edits[n].imagePullPolicy);
-    const findingIds = ins.findings
-      .filter((f) => refKey(f.ref) === key && f.container && names.includes(f.container))
+    const findingIds = (findingsOf.get(key) ?? [])
+      .filter((f) => names.includes(f.container!))
       .filter((f) =>
         f.rule === 'pullPolicy'
           ? pulled.includes(f.container!) || pinned.includes(f.container!)
