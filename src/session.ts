@@ -10,6 +10,7 @@ import { Helm } from './cluster/helm.js';
 import type { KubeObject } from './cluster/types.js';
 import { AREAS } from './areas/registry.js';
 import { infrastructureNamespaces, isSystemNamespace } from './areas/infrastructure.js';
+import { isHistory } from './areas/pod-template.js';
 import {
   AREA_IDS,
   type AreaId,
@@ -64,6 +65,21 @@ export function selectAreas(ids?: string[]): Area[] {
 
 const GVK = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 
+/**
+ * History ReplicaSets (isHistory) are kept as their metadata: only that links pods to owners. A large
+ * cluster holds several of them per Deployment, so its read becomes several times smaller in memory.
+ */
+function slimHistory(o: KubeObject): KubeObject {
+  if (!isHistory(o)) return o;
+  const { name, namespace, uid, labels, ownerReferences, creationTimestamp, generation, resourceVersion } = o.metadata;
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name, namespace, uid, labels, ownerReferences, creationTimestamp, generation, resourceVersion },
+    spec: { replicas: 0 },
+  };
+}
+
 /** One paginated LIST per kind per session, shared by every area that reads it. */
 class ObjectCache {
   private lists = new Map<string, Promise<KubeObject[]>>();
@@ -85,7 +101,11 @@ class ObjectCache {
       p = (async () => {
         try {
           const t = await this.cluster.typeOf(av, kind);
-          return await this.cluster.list(t, { dropStatus: !keepStatus, onPage: (n) => this.onProgress?.(kind, n) });
+          return await this.cluster.list(t, {
+            dropStatus: !keepStatus,
+            slim: kind === 'ReplicaSet' ? slimHistory : undefined,
+            onPage: (n) => this.onProgress?.(kind, n),
+          });
         } catch (e) {
           if (optional && isClusterError(e, 'NotFound')) return [];
           throw e;

@@ -54,3 +54,11 @@ export function withPodSpec(obj: KubeObject, pod: object): KubeObject {
         : withTemplate(spec);
   return { ...obj, metadata: { ...obj.metadata }, spec: newSpec } as KubeObject;
 }
+
+/**
+ * Old ReplicaSets a Deployment keeps as rollout history (scaled to zero; ten by default): the image policy
+ * judges them too (a `rollout undo` to such a revision is refused, as it should be), but nothing of them
+ * runs, and no area looks at their template.
+ */
+export const isHistory = (o: KubeObject): boolean =>
+  o.kind === 'ReplicaSet' && (o.spec as { replicas?: number } | undefined)?.replicas === 0 && (o.metadata.ownerReferences ?? []).some((r) => r.controller);

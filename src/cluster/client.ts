@@ -57,6 +57,8 @@ export interface ListOptions {
   each?: (item: KubeObject) => void;
   /** Drop each item's status (for callers that only look at spec and metadata). */
   dropStatus?: boolean;
+  /** Keep what this returns in place of each item (after managedFields and status are dropped). */
+  slim?: (item: KubeObject) => KubeObject;
 }
 
 export const FIELD_MANAGER = 'kube-harden';
@@ -244,8 +246,9 @@ export class Cluster {
         // dropping them early keeps 10,000 workloads in memory cheaply.
         delete it.metadata.managedFields;
         if (opts.dropStatus) delete (it as Record<string, unknown>).status;
-        if (opts.each) opts.each(it);
-        else items.push(it);
+        const kept = opts.slim ? opts.slim(it) : it;
+        if (opts.each) opts.each(kept);
+        else items.push(kept);
       }
       seen += r.body.items.length;
       opts.onPage?.(seen);

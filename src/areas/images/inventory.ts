@@ -89,12 +89,7 @@ export function ownerResolver(objects: KubeObject[]): (ref: ObjectRef) => Object
   return resolve;
 }
 
-/**
- * Old ReplicaSets a Deployment keeps as rollout history (scaled to zero): the policy judges them too (a
- * `rollout undo` to such a revision is refused, as it should be), but nothing of them runs.
- */
-export const isHistory = (o: KubeObject): boolean =>
-  o.kind === 'ReplicaSet' && (o.spec as { replicas?: number } | undefined)?.replicas === 0 && (o.metadata.ownerReferences ?? []).some((r) => r.controller);
+export { isHistory } from '../pod-template.js';
 
 const isOwned = (o: KubeObject) => (o.metadata.ownerReferences ?? []).some((r) => r.controller && TOP_KINDS.includes(r.kind));
 
