@@ -30,7 +30,7 @@ export async function keystrokeRedraw(lines = 20_000, presses = 40): Promise<{ d
     phase: 'update',
   };
   const diff = diffOf(change);
-  const { lastFrame, stdin, unmount } = render(
+  const { lastFrame, stdin, stdout, unmount } = render(
     <PreviewScreen
       items={[{ change, dry: { ok: true, warnings: [] } }]}
       diffFor={() => diff}
@@ -39,6 +39,9 @@ export async function keystrokeRedraw(lines = 20_000, presses = 40): Promise<{ d
       onQuit={() => undefined}
     />,
   );
+  // ink-testing-library's stdout has columns but no rows, and Ink then asks `tput` for the size on every
+  // frame (a process per keystroke); a terminal has both.
+  Object.defineProperty(stdout, 'rows', { value: 40 });
   const until = async (cond: () => boolean) => {
     const deadline = Date.now() + 5000;
     while (!cond()) {
