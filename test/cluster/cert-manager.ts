@@ -132,7 +132,7 @@ async function controllersSourceHash(): Promise<string> {
 export async function ensureCertManagerControllers(): Promise<string> {
   const bin = path.join(cacheRoot(), `certmanager-${await controllersSourceHash()}`, 'cert-manager-controllers');
   return buildOnce(bin, async (tmp) => {
-    log(`building cert-manager ${CERT_MANAGER_VERSION} controllers (first time only, 5-13 min on 2 cores; cached in ${path.dirname(bin)})…`);
+    log(`building cert-manager ${CERT_MANAGER_VERSION} controllers (first time only, 4-13 min on 2 cores; cached in ${path.dirname(bin)})…`);
     const started = Date.now();
     const r = await execa(goBinary(), ['build', '-p', '2', '-trimpath', '-ldflags', controllersLdflags(), '-o', tmp, '.'], {
       cwd: controllersSource,

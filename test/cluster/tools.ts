@@ -25,15 +25,15 @@ export interface GoTool {
 
 /** Every tool the tests use, pinned. */
 export const TOOLS = {
-  kwok: { name: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.8.0', estimate: '~2 min' },
-  helm: { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0', estimate: '~3 min' },
-  cyclonus: { name: 'cyclonus', pkg: 'github.com/mattfenwick/cyclonus/cmd/cyclonus', version: 'v0.5.6', estimate: '~1 min' },
+  kwok: { name: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.8.0', estimate: '2-6 min' },
+  helm: { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0', estimate: '3-4 min' },
+  cyclonus: { name: 'cyclonus', pkg: 'github.com/mattfenwick/cyclonus/cmd/cyclonus', version: 'v0.5.6', estimate: '1-2 min' },
   trivy: {
     name: 'trivy',
     pkg: 'github.com/aquasecurity/trivy/cmd/trivy',
     version: 'v0.74.0',
     env: { GOEXPERIMENT: 'jsonv2' },
-    estimate: '~9 min',
+    estimate: '9-15 min',
   },
 } satisfies Record<string, GoTool>;
 
