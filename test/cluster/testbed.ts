@@ -94,7 +94,7 @@ export async function ensureAllBuilt(): Promise<{ testbed: string; kwok: string 
 export async function ensureBuilt(): Promise<string> {
   const bin = path.join(cacheRoot(), await sourceHash(), 'testbed');
   return buildOnce(bin, async (tmp) => {
-    log(`building the test bed (first time only: 6 min on 2 cores with the Go module cache filled, up to 25 min from empty caches; cached afterwards in ${path.dirname(bin)})…`);
+    log(`building the test bed (first time only: up to 25 min on 2 cores from empty Go caches; cached afterwards in ${path.dirname(bin)})…`);
     const started = Date.now();
     const result = await execa(goBinary(), ['build', '-p', '2', '-trimpath', '-ldflags', ldflags(), '-o', tmp, '.'], {
       cwd: here,
