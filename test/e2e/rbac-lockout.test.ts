@@ -128,6 +128,9 @@ test('the guided session: the lock-out is shown in the review and the confirmati
     await term.write('\r');
     await term.waitFor(/is not "/);
     await term.write('\u001B');
+    // Declined: the answers may still be saved (empty name: not saved), then the session ends.
+    await term.waitFor(/Save these answers as a profile/);
+    await term.write('\r');
     await term.exit;
     assert.ok(await s.exists(), 'nothing was written');
   } finally {
