@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pty from '@lydell/node-pty';
 import { Cluster } from '../../src/cluster/client.js';
 import { builtinByKind } from '../../src/cluster/resources.js';
+import type { KubeObject } from '../../src/cluster/types.js';
 import { BIN, deploymentManifest } from '../helpers.js';
 import { down, sharedTestbed, up, type Testbed } from '../cluster/testbed.js';
 import { keystrokeRedraw } from './keystroke.js';
@@ -114,53 +115,38 @@ async function seed(bed: Testbed): Promise<void> {
   const ignoreExists = (e: unknown) => {
     if (!/already exists/.test(String(e))) throw e;
   };
-  await pMap(
-    Array.from({ length: RB }, (_, i) => i),
-    (i) =>
-      cluster
-        .create({
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'RoleBinding',
-          metadata: { name: `team-${i}`, namespace: nsOf(i) },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: i % 10 === 0 ? 'admin' : 'view' },
-          subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `team-${i % 50}` }],
-        })
-        .catch(ignoreExists),
-    { concurrency: 16 },
-  );
-  await pMap(
-    Array.from({ length: NP }, (_, i) => i),
-    (i) =>
-      cluster
-        .create({
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'NetworkPolicy',
-          metadata: { name: `allow-web-${i}`, namespace: nsOf(i) },
-          spec: { podSelector: { matchLabels: { app: `app-${String(i).padStart(5, '0')}` } }, ingress: [{ ports: [{ port: 8080 }] }] },
-        })
-        .catch(ignoreExists),
-    { concurrency: 16 },
-  );
-  await pMap(
-    Array.from({ length: ING }, (_, i) => i),
-    (i) =>
-      cluster
-        .create({
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'Ingress',
-          metadata: { name: `web-${i}`, namespace: nsOf(i) },
-          spec: {
-            rules: [
-              {
-                host: `app-${i}.example.test`,
-                http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
-              },
-            ],
-          },
-        })
-        .catch(ignoreExists),
-    { concurrency: 16 },
-  );
+  const createMany = (count: number, make: (i: number) => KubeObject) =>
+    pMap(
+      Array.from({ length: count }, (_, i) => i),
+      (i) => cluster.create(make(i)).catch(ignoreExists),
+      { concurrency: 16 },
+    );
+  await createMany(RB, (i) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: `team-${i}`, namespace: nsOf(i) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: i % 10 === 0 ? 'admin' : 'view' },
+    subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `team-${i % 50}` }],
+  }));
+  await createMany(NP, (i) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `allow-web-${i}`, namespace: nsOf(i) },
+    spec: { podSelector: { matchLabels: { app: `app-${String(i).padStart(5, '0')}` } }, ingress: [{ ports: [{ port: 8080 }] }] },
+  }));
+  await createMany(ING, (i) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: `web-${i}`, namespace: nsOf(i) },
+    spec: {
+      rules: [
+        {
+          host: `app-${i}.example.test`,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+        },
+      ],
+    },
+  }));
   process.stderr.write(
     `seeded ${N} deployments, ${RB} RoleBindings, ${NP} NetworkPolicies, ${ING} Ingresses in ${M} namespaces in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
